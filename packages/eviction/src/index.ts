@@ -1,0 +1,2 @@
+// @dc/eviction: nothing is exported until it is implemented (see the package README).
+export {};

@@ -1,0 +1,3 @@
+import { dcProject } from '../../tooling/vitest.shared.ts';
+
+export default dcProject('eviction');

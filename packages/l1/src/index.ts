@@ -1,0 +1,2 @@
+// @dc/l1: nothing is exported until it is implemented (see the package README).
+export {};

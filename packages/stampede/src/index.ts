@@ -1,0 +1,2 @@
+// @dc/stampede: nothing is exported until it is implemented (see the package README).
+export {};

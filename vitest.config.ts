@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// One run, one project per package: Redis-backed suites start their servers once per file,
+// never once per package build.
+export default defineConfig({
+  test: {
+    projects: ['packages/*/vitest.config.ts'],
+  },
+});
