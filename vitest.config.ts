@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // never once per package build.
 export default defineConfig({
   test: {
+    passWithNoTests: true,
     projects: ['packages/*/vitest.config.ts'],
   },
 });
