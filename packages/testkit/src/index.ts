@@ -1,6 +1,16 @@
 export type { RedisBinaries } from './binaries';
 export { requireRedisBinaries } from './binaries';
+export type { RedisClusterHandle, SlotRange, StartClusterOptions } from './cluster';
+export { DEFAULT_CLUSTER_OPTIONS, startCluster } from './cluster';
 export { runningProcessCount } from './internal/process-registry';
 export type { RespReply } from './internal/resp';
+export type { WaitForOptions } from './internal/wait';
+export { waitFor } from './internal/wait';
 export type { RedisNode, RedisNodeState, StartRedisOptions } from './redis-node';
 export { startRedis } from './redis-node';
+export type { ReplicaSetHandle, StartReplicaSetOptions } from './replica-set';
+export { startReplicaSet } from './replica-set';
+export type { RedisRole } from './roles';
+export { roleOf, waitForRole } from './roles';
+export type { SentinelSetHandle, StartSentinelSetOptions } from './sentinel-set';
+export { DEFAULT_SENTINEL_SET_OPTIONS, sentinelMaster, startSentinelSet } from './sentinel-set';

@@ -1,0 +1,159 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from './internal/wait';
+import { type RedisNode, startWithRetries } from './redis-node';
+import { startReplicaSet } from './replica-set';
+
+/** Options for {@link startSentinelSet}. */
+export interface StartSentinelSetOptions {
+  /** Name the sentinels monitor the primary under. @default 'mymaster' */
+  masterName?: string;
+  /** `sentinel down-after-milliseconds`. @default 1000 */
+  downAfterMs?: number;
+  /** `sentinel failover-timeout` (ms). @default 5000 */
+  failoverTimeoutMs?: number;
+  /** Sentinels needed to agree the primary is down. @default 2 */
+  quorum?: number;
+  /** Extra `redis-server` arguments for the primary and the replica (not the sentinels). */
+  args?: string[];
+  /** `requirepass` on the data nodes; the sentinels get it as `auth-pass` (they need none themselves). */
+  password?: string;
+  /** How long to wait for the sentinels to see each other and the replica (ms). @default 15000 */
+  readyTimeoutMs?: number;
+}
+
+/** A primary, a replica and three sentinels monitoring them. */
+export interface SentinelSetHandle {
+  readonly masterName: string;
+  /** The node started as primary (after a failover it is the replica, or down). */
+  readonly primary: RedisNode;
+  /** The node started as replica (after a failover it is the primary). */
+  readonly replica: RedisNode;
+  /** Three `redis-server <conf> --sentinel` processes. */
+  readonly sentinels: RedisNode[];
+  /** Sentinel addresses in the shape ioredis takes (`sentinels: [...]`). */
+  sentinelAddresses(): Array<{ host: string; port: number }>;
+  /** The data node the first answering sentinel names as primary right now. */
+  currentPrimary(): Promise<RedisNode>;
+  /** Stops every process and removes their dirs. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Defaults for {@link startSentinelSet}. */
+export const DEFAULT_SENTINEL_SET_OPTIONS = Object.freeze({
+  masterName: 'mymaster',
+  downAfterMs: 1_000,
+  failoverTimeoutMs: 5_000,
+  quorum: 2,
+  readyTimeoutMs: 15_000,
+});
+
+/**
+ * Starts a primary, a replica and three sentinels (`redis-server sentinel.conf --sentinel`), and
+ * resolves once every sentinel reports `num-other-sentinels` = 2 and sees the replica, and the
+ * replica link is up.
+ */
+export async function startSentinelSet(options: StartSentinelSetOptions = {}): Promise<SentinelSetHandle> {
+  const { masterName, downAfterMs, failoverTimeoutMs, quorum, readyTimeoutMs } = {
+    ...DEFAULT_SENTINEL_SET_OPTIONS,
+    ...options,
+  };
+  const { args, password } = options;
+  const data = await startReplicaSet({ args, password, syncTimeoutMs: readyTimeoutMs });
+  const sentinels: RedisNode[] = [];
+  const stopAll = () => Promise.all([data.stop(), ...sentinels.map((s) => s.stop())]).then(() => undefined);
+  try {
+    const conf = (port: number, dir: string) =>
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `pidfile ${join(dir, 'sentinel.pid')}`,
+        `logfile ${join(dir, 'sentinel.log')}`,
+        'daemonize no',
+        `sentinel monitor ${masterName} 127.0.0.1 ${data.primary.port} ${quorum}`,
+        `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+        `sentinel failover-timeout ${masterName} ${failoverTimeoutMs}`,
+        ...(password === undefined ? [] : [`sentinel auth-pass ${masterName} ${password}`]),
+        '',
+      ].join('\n');
+    const started = await Promise.allSettled(
+      [0, 1, 2].map(() =>
+        startWithRetries(
+          'sentinel',
+          { clusterBus: false },
+          (port, dir) => ({
+            kind: 'sentinel',
+            port,
+            dir,
+            password: undefined,
+            argv: [join(dir, 'sentinel.conf'), '--sentinel'],
+          }),
+          (spec) => writeFileSync(join(spec.dir, 'sentinel.conf'), conf(spec.port, spec.dir)),
+        ),
+      ),
+    );
+    for (const result of started) if (result.status === 'fulfilled') sentinels.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+
+    await waitFor(
+      async () => {
+        for (const sentinel of sentinels) {
+          const master = await sentinelMaster(sentinel, masterName);
+          if (master['num-other-sentinels'] !== '2' || master['num-slaves'] !== '1') return false;
+        }
+        return true;
+      },
+      { timeoutMs: readyTimeoutMs, what: 'the three sentinels to discover each other and the replica' },
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const dataNodes = [data.primary, data.replica];
+  return {
+    masterName,
+    primary: data.primary,
+    replica: data.replica,
+    sentinels,
+    sentinelAddresses: () => sentinels.map((s) => ({ host: s.host, port: s.port })),
+    async currentPrimary() {
+      let lastError: unknown;
+      for (const sentinel of sentinels) {
+        if (sentinel.state !== 'running') continue;
+        try {
+          const [, port] = (await sentinel.command('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)).split(
+            '\n',
+          );
+          const node = dataNodes.find((n) => String(n.port) === port);
+          if (node) return node;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      throw new Error(`[dc:testkit] no sentinel named a known primary for ${masterName}`, {
+        cause: lastError,
+      });
+    },
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
+
+/** `SENTINEL MASTER <name>` as a record. */
+export async function sentinelMaster(
+  sentinel: RedisNode,
+  masterName: string,
+): Promise<Record<string, string>> {
+  const reply = await sentinel.call(['SENTINEL', 'MASTER', masterName]);
+  const record: Record<string, string> = Object.create(null);
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) record[String(reply[i])] = String(reply[i + 1]);
+  }
+  return record;
+}
