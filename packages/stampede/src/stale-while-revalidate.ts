@@ -1,0 +1,348 @@
+import type { CacheEntry, CacheStore, Clock, Loader, Random, TimerHandle } from '@dc/core';
+import {
+  assertNonNegativeMs,
+  assertTtlMs,
+  assertValidKey,
+  createEntry,
+  InvalidOptionError,
+  isSyncCacheStore,
+  LoaderTimeoutError,
+  systemClock,
+} from '@dc/core';
+import { assertFunction, noop, SCOPE, show } from './internal/validate';
+import { assertJitterRatio, jitterTtl } from './jitter';
+import { createReadPolicy, type ReadPolicy } from './read-policy';
+
+/** Where a reported error happened. */
+export type StaleWhileRevalidatePhase = 'load' | 'store-get' | 'store-set';
+
+/** Context passed to {@link StaleWhileRevalidateOptions.onError}. */
+export interface StaleWhileRevalidateErrorContext {
+  /** The key being read or refreshed. */
+  readonly key: string;
+  /** `'load'`: the loader failed or hit the hard timeout; `'store-*'`: the store did. */
+  readonly phase: StaleWhileRevalidatePhase;
+}
+
+/** Options for {@link createStaleWhileRevalidate}. */
+export interface StaleWhileRevalidateOptions<V = unknown> {
+  /** Where entries live (any `CacheStore`; a `SyncCacheStore` is read without an `await`). */
+  readonly store: CacheStore<V>;
+  /** How long a loaded value stays fresh (ms, > 0): `staleAt = now + ttlMs`. */
+  readonly ttlMs: number;
+  /** How long past `staleAt` a stale value may still be served while it is refreshed (ms, >= 0). @default 0 */
+  readonly graceMs?: number | undefined;
+  /** Spread of `ttlMs` in [0, 1) (see `jitterTtl`), so keys loaded together do not expire together. @default 0 */
+  readonly jitterRatio?: number | undefined;
+  /** Refresh fresh entries early with XFetch, using the `deltaMs` measured on each load. @default true */
+  readonly earlyRecompute?: boolean | undefined;
+  /** XFetch eagerness (> 0). @default 1 */
+  readonly beta?: number | undefined;
+  /** After a failed refresh, serve stale without retrying for this long (ms, >= 0). @default 1000 */
+  readonly graceBackoffMs?: number | undefined;
+  /**
+   * With a stale entry, wait at most this long (ms, >= 0) for the refresh before answering with
+   * the stale value; the load goes on in the background and updates the store. Unset: stale
+   * entries are answered at once. @default undefined
+   */
+  readonly softTimeoutMs?: number | undefined;
+  /**
+   * Give up on a load after this long (ms, > 0): waiters reject with `LoaderTimeoutError`
+   * (`E_LOADER_TIMEOUT`) and the loader's `signal` is aborted. Unset: no limit. @default undefined
+   */
+  readonly hardTimeoutMs?: number | undefined;
+  /** Time source (timers for the soft and hard timeouts). @default systemClock */
+  readonly clock?: Clock | undefined;
+  /** Uniform random numbers in [0, 1) for jitter and XFetch. @default Math.random */
+  readonly random?: Random | undefined;
+  /**
+   * Called once per failed load (in the background or not) and per store failure; background
+   * failures are never surfaced any other way and never become unhandled rejections.
+   */
+  readonly onError?: ((error: unknown, context: StaleWhileRevalidateErrorContext) => void) | undefined;
+}
+
+/** Defaults of {@link StaleWhileRevalidateOptions}. */
+export const DEFAULT_STALE_WHILE_REVALIDATE_OPTIONS: Readonly<{
+  graceMs: number;
+  jitterRatio: number;
+  earlyRecompute: boolean;
+  beta: number;
+  graceBackoffMs: number;
+}> = Object.freeze({
+  graceMs: 0,
+  jitterRatio: 0,
+  earlyRecompute: true,
+  beta: 1,
+  graceBackoffMs: 1_000,
+});
+
+/** Counters of a {@link StaleWhileRevalidate}, for metrics. */
+export interface StaleWhileRevalidateStats {
+  /** Loader calls started (misses and refreshes). */
+  readonly loads: number;
+  /** Reads that joined a load already in flight. */
+  readonly coalesced: number;
+  /** Reads answered with a stale value (past `staleAt`). */
+  readonly staleServed: number;
+  /** Refreshes started because XFetch chose to recompute early. */
+  readonly earlyRefreshes: number;
+  /** Errors passed to `onError`. */
+  readonly errors: number;
+}
+
+/** Read-through with single-flight, XFetch early refresh, grace, and soft/hard timeouts. */
+export interface StaleWhileRevalidate<V = unknown> {
+  /**
+   * The value for `key`: fresh from the store, stale within grace (one refresh in the
+   * background), or loaded by `loader` (one call per key however many callers wait).
+   * @throws InvalidKeyError / InvalidOptionError (as rejections) for a bad key or loader;
+   * LoaderTimeoutError on a miss that outlives `hardTimeoutMs`; the loader's error on a miss.
+   */
+  getOrLoad(key: string, loader: Loader<V>): Promise<V>;
+  /** Keys with a load in flight. */
+  inFlightCount(): number;
+  /** Resolves once no load is in flight (for tests and graceful shutdown). */
+  settle(): Promise<void>;
+  /** Counters since creation. */
+  stats(): StaleWhileRevalidateStats;
+}
+
+interface ResolvedOptions<V> {
+  store: CacheStore<V>;
+  ttlMs: number;
+  graceMs: number;
+  jitterRatio: number;
+  graceBackoffMs: number;
+  softTimeoutMs: number | undefined;
+  hardTimeoutMs: number | undefined;
+  clock: Clock;
+  random: Random;
+  policy: ReadPolicy;
+  onError: ((error: unknown, context: StaleWhileRevalidateErrorContext) => void) | undefined;
+}
+
+/** Validates {@link StaleWhileRevalidateOptions} and fills in the defaults. */
+export function resolveStaleWhileRevalidateOptions<V>(
+  options: StaleWhileRevalidateOptions<V>,
+): ResolvedOptions<V> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`[dc:${SCOPE}] options must be an object, got ${show(options)}`);
+  }
+  const d = DEFAULT_STALE_WHILE_REVALIDATE_OPTIONS;
+  const { store, ttlMs, softTimeoutMs, hardTimeoutMs, onError } = options;
+  if (typeof store !== 'object' || store === null || typeof store.get !== 'function') {
+    throw new InvalidOptionError(`[dc:${SCOPE}] \`store\` must be a CacheStore, got ${show(store)}`);
+  }
+  assertTtlMs(ttlMs, 'ttlMs', SCOPE);
+  const graceMs = options.graceMs ?? d.graceMs;
+  assertNonNegativeMs(graceMs, 'graceMs', SCOPE);
+  const jitterRatio = options.jitterRatio ?? d.jitterRatio;
+  assertJitterRatio(jitterRatio, 'jitterRatio');
+  const graceBackoffMs = options.graceBackoffMs ?? d.graceBackoffMs;
+  assertNonNegativeMs(graceBackoffMs, 'graceBackoffMs', SCOPE);
+  if (softTimeoutMs !== undefined) assertNonNegativeMs(softTimeoutMs, 'softTimeoutMs', SCOPE);
+  if (hardTimeoutMs !== undefined) assertTtlMs(hardTimeoutMs, 'hardTimeoutMs', SCOPE);
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+    throw new InvalidOptionError(`[dc:${SCOPE}] \`clock\` must be a Clock, got ${show(clock)}`);
+  }
+  const random = options.random ?? Math.random;
+  assertFunction(random, 'random');
+  if (onError !== undefined) assertFunction(onError, 'onError');
+  const policy = createReadPolicy({
+    earlyRecompute: options.earlyRecompute ?? d.earlyRecompute,
+    beta: options.beta ?? d.beta,
+    random: () => 1 - random(),
+  });
+  return {
+    store,
+    ttlMs,
+    graceMs,
+    jitterRatio,
+    graceBackoffMs,
+    softTimeoutMs,
+    hardTimeoutMs,
+    clock,
+    random,
+    policy,
+    onError,
+  };
+}
+
+const SOFT_TIMEOUT: unique symbol = Symbol('soft-timeout');
+
+interface Flight<V> {
+  promise: Promise<V>;
+  soft: Promise<typeof SOFT_TIMEOUT> | undefined;
+  softTimer: TimerHandle | undefined;
+}
+
+/**
+ * Creates a stale-while-revalidate reader over any `CacheStore`:
+ * - fresh entry: served (XFetch may also start one early refresh in the background);
+ * - stale entry within grace: served while one background refresh runs; with `softTimeoutMs`
+ *   the caller first waits up to that long for the refresh; a failed refresh keeps the stale
+ *   value in service and is not retried for `graceBackoffMs`;
+ * - miss: one load per key, every caller waits for it (`hardTimeoutMs` bounds the wait).
+ *
+ * Each load measures its duration and stores it as `CacheEntry.deltaMs` for XFetch.
+ * @throws InvalidOptionError for invalid options.
+ */
+export function createStaleWhileRevalidate<V = unknown>(
+  options: StaleWhileRevalidateOptions<V>,
+): StaleWhileRevalidate<V> {
+  const o = resolveStaleWhileRevalidateOptions(options);
+  const { store, clock, policy } = o;
+  const syncStore = isSyncCacheStore(store) ? store : undefined;
+  const flights = new Map<string, Flight<V>>();
+  const retryAt = new Map<string, number>();
+  let loads = 0;
+  let coalesced = 0;
+  let staleServed = 0;
+  let earlyRefreshes = 0;
+  let errors = 0;
+
+  const report = (error: unknown, key: string, phase: StaleWhileRevalidatePhase): void => {
+    errors++;
+    try {
+      o.onError?.(error, { key, phase });
+    } catch {
+      // A throwing error hook must not turn a handled failure into an unhandled one.
+    }
+  };
+
+  const callLoader = (key: string, loader: Loader<V>): Promise<V> => {
+    const controller = new AbortController();
+    const { hardTimeoutMs } = o;
+    if (hardTimeoutMs === undefined) return loader(key, { signal: controller.signal });
+    return new Promise<V>((resolve, reject) => {
+      const timer = clock.setTimer(() => {
+        const error = new LoaderTimeoutError(
+          `[dc:${SCOPE}] loading ${show(key)} took longer than \`hardTimeoutMs\` (${hardTimeoutMs} ms)`,
+        );
+        controller.abort(error);
+        reject(error);
+      }, hardTimeoutMs);
+      const inner = (async () => loader(key, { signal: controller.signal }))();
+      inner.then(
+        (value) => {
+          timer.cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          timer.cancel();
+          reject(error);
+        },
+      );
+    });
+  };
+
+  const startLoad = (key: string, loader: Loader<V>): Flight<V> => {
+    const existing = flights.get(key);
+    if (existing !== undefined) {
+      coalesced++;
+      return existing;
+    }
+    loads++;
+    const flight: Flight<V> = { promise: undefined as never, soft: undefined, softTimer: undefined };
+    const startedAt = clock.now();
+    // Registered before the loader runs, so a synchronously throwing loader unregisters it.
+    flights.set(key, flight);
+    flight.promise = (async () => {
+      try {
+        const value = await callLoader(key, loader);
+        const now = clock.now();
+        const ttlMs =
+          o.jitterRatio === 0 ? o.ttlMs : jitterTtl(o.ttlMs, { ratio: o.jitterRatio, random: o.random });
+        const entry = createEntry(value, {
+          now,
+          ttlMs,
+          graceMs: o.graceMs,
+          deltaMs: Math.max(0, now - startedAt),
+        });
+        try {
+          await store.set(key, entry);
+        } catch (error) {
+          report(error, key, 'store-set');
+        }
+        retryAt.delete(key);
+        return value;
+      } catch (error) {
+        if (o.graceBackoffMs > 0) retryAt.set(key, clock.now() + o.graceBackoffMs);
+        report(error, key, 'load');
+        throw error;
+      } finally {
+        flight.softTimer?.cancel();
+        if (flights.get(key) === flight) flights.delete(key);
+      }
+    })();
+    // Background refreshes may have no caller left to observe a failure (it went to onError).
+    flight.promise.catch(noop);
+    return flight;
+  };
+
+  const waitSoft = async (flight: Flight<V>, stale: CacheEntry<V>, softTimeoutMs: number): Promise<V> => {
+    flight.soft ??= new Promise<typeof SOFT_TIMEOUT>((resolve) => {
+      flight.softTimer = clock.setTimer(() => resolve(SOFT_TIMEOUT), softTimeoutMs);
+    });
+    let result: V | typeof SOFT_TIMEOUT;
+    try {
+      result = await Promise.race([flight.promise, flight.soft]);
+    } catch {
+      // The refresh failed (already reported): grace means the stale value is still the answer.
+      result = SOFT_TIMEOUT;
+    }
+    if (result !== SOFT_TIMEOUT) return result;
+    staleServed++;
+    return stale.value;
+  };
+
+  const decide = (key: string, loader: Loader<V>, entry: CacheEntry<V> | undefined): V | Promise<V> => {
+    const now = clock.now();
+    const decision = policy(entry, now);
+    if (decision === 'fresh') return (entry as CacheEntry<V>).value;
+    if (decision === 'miss') return startLoad(key, loader).promise;
+    const current = entry as CacheEntry<V>;
+    const stale = decision === 'refresh-in-background';
+    const until = retryAt.get(key);
+    if (until !== undefined && now < until) {
+      if (stale) staleServed++;
+      return current.value;
+    }
+    const joining = flights.has(key);
+    const flight = startLoad(key, loader);
+    if (!stale) {
+      if (!joining) earlyRefreshes++;
+      return current.value;
+    }
+    if (o.softTimeoutMs === undefined) {
+      staleServed++;
+      return current.value;
+    }
+    return waitSoft(flight, current, o.softTimeoutMs);
+  };
+
+  return {
+    async getOrLoad(key, loader) {
+      assertValidKey(key, SCOPE);
+      assertFunction(loader, 'loader');
+      let entry: CacheEntry<V> | undefined;
+      try {
+        entry = syncStore !== undefined ? syncStore.getSync(key) : await store.get(key);
+      } catch (error) {
+        // Fail open: an unreadable store is treated as a miss and the data source answers.
+        report(error, key, 'store-get');
+        entry = undefined;
+      }
+      return decide(key, loader, entry);
+    },
+    inFlightCount: () => flights.size,
+    async settle() {
+      for (let round = 0; flights.size > 0 && round < 1_000; round++) {
+        await Promise.allSettled(Array.from(flights.values(), (f) => f.promise));
+      }
+    },
+    stats: () => ({ loads, coalesced, staleServed, earlyRefreshes, errors }),
+  };
+}
