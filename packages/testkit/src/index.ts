@@ -2,6 +2,8 @@ export type { RedisBinaries } from './binaries';
 export { requireRedisBinaries } from './binaries';
 export type { RedisClusterHandle, SlotRange, StartClusterOptions } from './cluster';
 export { DEFAULT_CLUSTER_OPTIONS, startCluster } from './cluster';
+export type { FaultProxy, FaultProxyOptions, FaultProxyTarget } from './fault-proxy';
+export { createFaultProxy } from './fault-proxy';
 export { runningProcessCount } from './internal/process-registry';
 export type { RespReply } from './internal/resp';
 export type { WaitForOptions } from './internal/wait';
