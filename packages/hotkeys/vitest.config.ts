@@ -1,3 +1,5 @@
 import { dcProject } from '../../tooling/vitest.shared.ts';
 
-export default dcProject('hotkeys');
+// The replication test starts a 6-node cluster; run files one at a time so it does not compete
+// with the 1M-event sketch test for the two CPU cores.
+export default dcProject('hotkeys', { testTimeout: 60_000, fileParallelism: false });
