@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { baseTsupOptions } from '../../tooling/tsup.base.ts';
 
-export default defineConfig({ ...baseTsupOptions });
+// `shims` gives the CJS build an `import.meta.url`, which loads node-cache lazily.
+export default defineConfig({ ...baseTsupOptions, shims: true });

@@ -1,2 +1,26 @@
-// @dc/l1: nothing is exported until it is implemented (see the package README).
-export {};
+export type {
+  AttachInvalidationBusOptions,
+  InvalidationLink,
+  InvalidationLinkStats,
+} from './attach-invalidation-bus';
+export { attachInvalidationBus, DEFAULT_ATTACH_INVALIDATION_BUS_OPTIONS } from './attach-invalidation-bus';
+export type { InProcessBus, InProcessBusOptions } from './in-process-bus';
+export { createInProcessBus } from './in-process-bus';
+export type {
+  Invalidation,
+  InvalidationBus,
+  InvalidationHandler,
+  InvalidationSubscribeOptions,
+} from './invalidation';
+export { assertInvalidation, INVALIDATION_VERSION, isInvalidation } from './invalidation';
+export type {
+  L1BackendName,
+  L1InvalidationOptions,
+  L1Policy,
+  L1StoreOptions,
+  ResolvedL1StoreOptions,
+} from './l1-options';
+export { DEFAULT_L1_STORE_OPTIONS, L1_BACKENDS, L1_POLICIES, resolveL1StoreOptions } from './l1-options';
+export type { FillToken, L1Stats, L1Store } from './l1-store';
+export { createL1Store } from './l1-store';
+export { ENTRY_OVERHEAD_BYTES, estimateSize } from './size-of';
