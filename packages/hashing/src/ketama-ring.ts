@@ -53,8 +53,9 @@ export interface KetamaRingOptions {
    */
   hashCountMath?: KetamaHashCountMath;
   /**
-   * Bound of an optional `getNode` result cache for string keys (most recently inserted kept,
-   * oldest dropped first); cleared on `add`/`remove`. `0` disables it.
+   * Bound (entries) of an optional `getNode` result cache for string keys, kept as two
+   * generations of half the bound each (recently used keys survive); cleared on `add`/`remove`.
+   * Worth it only for hot key sets: an uncached lookup costs about one short MD5. `0` disables it.
    * @default 0
    */
   resultCacheSize?: number;
@@ -211,28 +212,44 @@ class Ring implements KetamaRing {
   private counts: number[] = [];
   private pointView: readonly KetamaPoint[] | undefined;
   private serverView: readonly Required<Pick<KetamaServer, 'address' | 'weight'>>[] = [];
-  private readonly cache: Map<string, string> | undefined;
+  private readonly cacheLimit: number;
+  private young: Record<string, string> = Object.create(null);
+  private old: Record<string, string> = Object.create(null);
+  private youngSize = 0;
   private seen = new Uint32Array(0);
   private seenGeneration = 0;
 
   constructor(list: ResolvedServer[], options: Required<KetamaRingOptions>) {
     this.options = options;
     this.list = list;
-    this.cache = options.resultCacheSize > 0 ? new Map() : undefined;
+    // Each generation holds half of the bound, so both together hold at most `resultCacheSize`.
+    this.cacheLimit = options.resultCacheSize > 0 ? Math.max(1, Math.ceil(options.resultCacheSize / 2)) : 0;
     this.rebuild();
   }
 
   getNode(key: string | Uint8Array): string {
-    const cache = this.cache;
-    if (cache !== undefined && typeof key === 'string') {
-      const hit = cache.get(key);
-      if (hit !== undefined) return hit;
-      const node = this.addresses[this.owners[this.find(ketamaKeyHash(key, 'key'))] as number] as string;
-      if (cache.size >= this.options.resultCacheSize) cache.delete(cache.keys().next().value as string);
-      cache.set(key, node);
-      return node;
-    }
+    if (this.cacheLimit > 0 && typeof key === 'string') return this.getCached(key);
     return this.addresses[this.owners[this.find(ketamaKeyHash(key, 'key'))] as number] as string;
+  }
+
+  // Two generations (quick-lru's scheme): a hit in the old one is promoted, and when the young
+  // one is full it becomes the old one, so there is no per-entry bookkeeping. Null-prototype
+  // dictionaries rather than Maps: V8 internalizes a string on its first property lookup, so
+  // later lookups of equal strings compare pointers instead of contents.
+  private getCached(key: string): string {
+    let node = this.young[key];
+    if (node !== undefined) return node;
+    node = this.old[key];
+    if (node === undefined)
+      node = this.addresses[this.owners[this.find(ketamaKeyHash(key, 'key'))] as number] as string;
+    if (this.youngSize >= this.cacheLimit) {
+      this.old = this.young;
+      this.young = Object.create(null);
+      this.youngSize = 0;
+    }
+    this.young[key] = node;
+    this.youngSize++;
+    return node;
   }
 
   getNodes(key: string | Uint8Array, count: number): string[] {
@@ -381,7 +398,9 @@ class Ring implements KetamaRing {
     this.pointView = undefined;
     this.seen = new Uint32Array(n);
     this.seenGeneration = 0;
-    this.cache?.clear();
+    this.young = Object.create(null);
+    this.old = Object.create(null);
+    this.youngSize = 0;
   }
 }
 

@@ -161,6 +161,18 @@ describe('KetamaRing.getNode', () => {
   });
 });
 
+describe('KetamaRing.getNode (result cache)', () => {
+  it('caches prototype-like and numeric keys correctly when the cache is small', () => {
+    const plain = createKetamaRing(equalServers(9));
+    const cached = createKetamaRing(equalServers(9), { resultCacheSize: 2 });
+    const keys = ['__proto__', 'constructor', 'toString', '0', '1', 'hasOwnProperty', '__proto__', '0'];
+    for (let round = 0; round < 3; round++) {
+      for (const key of keys) expect(cached.getNode(key), key).toBe(plain.getNode(key));
+    }
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+  });
+});
+
 describe('KetamaRing.getNodes', () => {
   const ring = createKetamaRing(equalServers(6));
 
