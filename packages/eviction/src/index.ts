@@ -1,2 +1,22 @@
-// @dc/eviction: nothing is exported until it is implemented (see the package README).
-export {};
+export { createMemoryStore, isMemoryStore } from './memory-store';
+export type {
+  EvictionMode,
+  EvictionPolicy,
+  MemoryStoreOptions,
+  ResolvedMemoryStoreOptions,
+} from './options';
+export {
+  DEFAULT_MEMORY_STORE_OPTIONS,
+  EVICTION_MODES,
+  EVICTION_POLICIES,
+  resolveMemoryStoreOptions,
+} from './options';
+export type {
+  EvictListener,
+  EvictReason,
+  ExpireListener,
+  MemoryStore,
+  MemoryStoreEvents,
+  MemoryStoreStats,
+  SetOptions,
+} from './types';

@@ -1,0 +1,101 @@
+/**
+ * A 4-bit count-min sketch as in Caffeine's `FrequencySketch`: 16 counters per row (two
+ * `Uint32` words), one row per hash function picked from the item's hash, four hash functions,
+ * and every counter halved ("reset") after `sampleSize` (10 x capacity) increments, so old
+ * popularity fades. Items are 32-bit hashes; see {@link hashKey}.
+ */
+const SEEDS = [0x97cb3127, 0xb8c2f81d, 0x6a09e667, 0xc3a5c85c] as const;
+
+export class FrequencySketch {
+  private readonly table: Uint32Array;
+  private readonly rowMask: number;
+  readonly sampleSize: number;
+  private additions = 0;
+
+  constructor(capacity: number) {
+    let rows = 8;
+    while (rows < capacity) rows *= 2;
+    this.table = new Uint32Array(rows * 2);
+    this.rowMask = rows - 1;
+    this.sampleSize = Math.max(10, 10 * capacity);
+  }
+
+  private row(hash: number, i: number): number {
+    const seed = SEEDS[i as 0 | 1 | 2 | 3];
+    let h = Math.imul((hash + seed) | 0, seed | 1);
+    h ^= h >>> 17;
+    h = Math.imul(h, 0xed5ad4bb);
+    h ^= h >>> 11;
+    return h & this.rowMask;
+  }
+
+  /** Counts one more occurrence of `hash`; halves every counter every `sampleSize` counts. */
+  increment(hash: number): void {
+    const start = (hash & 3) << 2;
+    const table = this.table;
+    let added = false;
+    for (let i = 0; i < 4; i++) {
+      const counter = start + i;
+      const word = (this.row(hash, i) << 1) + (counter >>> 3);
+      const shift = (counter & 7) << 2;
+      const value = table[word]!;
+      if (((value >>> shift) & 15) !== 15) {
+        table[word] = value + (1 << shift);
+        added = true;
+      }
+    }
+    if (added && ++this.additions === this.sampleSize) this.reset();
+  }
+
+  /** The estimated count of `hash` (0..15). */
+  frequency(hash: number): number {
+    const start = (hash & 3) << 2;
+    let min = 15;
+    for (let i = 0; i < 4; i++) {
+      const counter = start + i;
+      const word = (this.row(hash, i) << 1) + (counter >>> 3);
+      const value = (this.table[word]! >>> ((counter & 7) << 2)) & 15;
+      if (value < min) min = value;
+    }
+    return min;
+  }
+
+  private reset(): void {
+    const table = this.table;
+    let odd = 0;
+    for (let i = 0; i < table.length; i++) {
+      const value = table[i]!;
+      odd += popcount(value & 0x11111111);
+      table[i] = (value >>> 1) & 0x77777777;
+    }
+    // Each halving rounds down odd counters; Caffeine subtracts that loss (a quarter, as four
+    // counters carry one item) so the next reset comes after the same number of fresh samples.
+    this.additions = (this.additions >>> 1) - (odd >>> 2);
+  }
+
+  clear(): void {
+    this.table.fill(0);
+    this.additions = 0;
+  }
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** FNV-1a over the UTF-16 code units of `key`, then a final avalanche. */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
+}
