@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type RedisNode, requireRedisBinaries, runningProcessCount, startRedis } from '../src/index';
+import { type RedisNode, requireRedisBinaries, runningProcessCount, startRedis, waitFor } from '../src/index';
+import { killEverything, safetyNetInstalled } from '../src/internal/process-registry';
 import { sendCommand } from '../src/internal/resp';
 import { expectPidGone } from './helpers';
 
@@ -131,5 +132,30 @@ describe('startRedis', () => {
     const before = runningProcessCount();
     await expect(startRedis({ args: ['--no-such-directive', 'x'] })).rejects.toThrow(/no-such-directive/i);
     expect(runningProcessCount()).toBe(before);
+  });
+});
+
+describe('process-exit safety net', () => {
+  it('SIGKILLs tracked servers and removes their dirs when the exit hook runs', async () => {
+    const node = await startRedis();
+    expect(safetyNetInstalled()).toBe(true);
+    const { pid, dir } = node;
+    killEverything();
+    expect(runningProcessCount()).toBe(0);
+    expect(existsSync(dir)).toBe(false);
+    // The pid disappears once Node has reaped the child.
+    await waitFor(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: 5_000, what: `pid ${pid} to be reaped` },
+    );
+    expectPidGone(pid);
+    await node.stop();
   });
 });

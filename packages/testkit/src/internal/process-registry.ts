@@ -9,6 +9,11 @@ const livePids = new Set<number>();
 const tempDirs = new Set<string>();
 let installed = false;
 
+/** True once the exit and signal hooks are registered (on the first tracked pid or dir). */
+export function safetyNetInstalled(): boolean {
+  return installed && process.listeners('exit').includes(killEverything);
+}
+
 export function trackPid(pid: number): void {
   installSafetyNet();
   livePids.add(pid);
@@ -42,7 +47,8 @@ export function pidExists(pid: number): boolean {
   }
 }
 
-function killEverything(): void {
+/** SIGKILLs every tracked pid and removes every tracked dir; what the exit hook runs. */
+export function killEverything(): void {
   for (const pid of livePids) {
     try {
       process.kill(pid, 'SIGKILL');
