@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type RedisNode, requireRedisBinaries, runningProcessCount, startRedis, waitFor } from '../src/index';
 import { killEverything, safetyNetInstalled } from '../src/internal/process-registry';
 import { sendCommand } from '../src/internal/resp';
-import { expectPidGone } from './helpers';
+import { ephemeralPortMin, expectPidGone } from './helpers';
 
 const started: RedisNode[] = [];
 async function start(options?: Parameters<typeof startRedis>[0]): Promise<RedisNode> {
@@ -46,6 +46,8 @@ describe('startRedis', () => {
     const node = await start();
     expect(node.port).not.toBe(6379);
     expect(node.port).toBeGreaterThanOrEqual(20_000);
+    // Below the ephemeral range, so restart() cannot lose the port to an outgoing connection.
+    expect(node.port).toBeLessThan(Math.min(45_001, ephemeralPortMin()));
     expect(node.url).toBe(`redis://127.0.0.1:${node.port}`);
     expect(node.dir.startsWith(tmpdir())).toBe(true);
     expect(await node.command('CONFIG', 'GET', 'save')).toBe('save\n');
