@@ -33,6 +33,7 @@ export {
 export {
   createStaleWhileRevalidate,
   DEFAULT_STALE_WHILE_REVALIDATE_OPTIONS,
+  type ResolvedStaleWhileRevalidateOptions,
   resolveStaleWhileRevalidateOptions,
   type StaleWhileRevalidate,
   type StaleWhileRevalidateErrorContext,

@@ -9,18 +9,22 @@ import {
   LoaderTimeoutError,
   systemClock,
 } from '@dc/core';
+import type { DistributedLock, LockToken } from './distributed-lock';
 import { assertFunction, noop, SCOPE, show } from './internal/validate';
 import { assertJitterRatio, jitterTtl } from './jitter';
 import { createReadPolicy, type ReadPolicy } from './read-policy';
 
 /** Where a reported error happened. */
-export type StaleWhileRevalidatePhase = 'load' | 'store-get' | 'store-set';
+export type StaleWhileRevalidatePhase = 'load' | 'store-get' | 'store-set' | 'lock';
 
 /** Context passed to {@link StaleWhileRevalidateOptions.onError}. */
 export interface StaleWhileRevalidateErrorContext {
   /** The key being read or refreshed. */
   readonly key: string;
-  /** `'load'`: the loader failed or hit the hard timeout; `'store-*'`: the store did. */
+  /**
+   * `'load'`: the loader failed or hit the hard timeout ;
+   * `'store-*'`: the store did; `'lock'`: the distributed lock failed (the load went ahead).
+   */
   readonly phase: StaleWhileRevalidatePhase;
 }
 
@@ -51,6 +55,18 @@ export interface StaleWhileRevalidateOptions<V = unknown> {
    * (`E_LOADER_TIMEOUT`) and the loader's `signal` is aborted. Unset: no limit. @default undefined
    */
   readonly hardTimeoutMs?: number | undefined;
+  /**
+   * Coordinates loads across processes: a miss waits up to `lockWaitMs` for the lock, re-reads the
+   * store and loads only if nobody else filled it; a background refresh that finds the lock taken
+   * keeps serving what it has. Unset: coordination is per process only. @default undefined
+   */
+  readonly lock?: DistributedLock | undefined;
+  /** Lock lifetime (ms, > 0); longer than the slowest load. @default 10000 */
+  readonly lockTtlMs?: number | undefined;
+  /** How long a miss waits for another process's load (ms, >= 0). @default 5000 */
+  readonly lockWaitMs?: number | undefined;
+  /** Prefix of lock keys, keeping them apart from cache keys in a shared backend. @default 'lock:' */
+  readonly lockKeyPrefix?: string | undefined;
   /** Time source (timers for the soft and hard timeouts). @default systemClock */
   readonly clock?: Clock | undefined;
   /** Uniform random numbers in [0, 1) for jitter and XFetch. @default Math.random */
@@ -69,12 +85,18 @@ export const DEFAULT_STALE_WHILE_REVALIDATE_OPTIONS: Readonly<{
   earlyRecompute: boolean;
   beta: number;
   graceBackoffMs: number;
+  lockTtlMs: number;
+  lockWaitMs: number;
+  lockKeyPrefix: string;
 }> = Object.freeze({
   graceMs: 0,
   jitterRatio: 0,
   earlyRecompute: true,
   beta: 1,
   graceBackoffMs: 1_000,
+  lockTtlMs: 10_000,
+  lockWaitMs: 5_000,
+  lockKeyPrefix: 'lock:',
 });
 
 /** Counters of a {@link StaleWhileRevalidate}, for metrics. */
@@ -108,8 +130,13 @@ export interface StaleWhileRevalidate<V = unknown> {
   stats(): StaleWhileRevalidateStats;
 }
 
-interface ResolvedOptions<V> {
+/** {@link StaleWhileRevalidateOptions} after validation, defaults filled in. */
+export interface ResolvedStaleWhileRevalidateOptions<V> {
   store: CacheStore<V>;
+  lock: DistributedLock | undefined;
+  lockTtlMs: number;
+  lockWaitMs: number;
+  lockKeyPrefix: string;
   ttlMs: number;
   graceMs: number;
   jitterRatio: number;
@@ -125,7 +152,7 @@ interface ResolvedOptions<V> {
 /** Validates {@link StaleWhileRevalidateOptions} and fills in the defaults. */
 export function resolveStaleWhileRevalidateOptions<V>(
   options: StaleWhileRevalidateOptions<V>,
-): ResolvedOptions<V> {
+): ResolvedStaleWhileRevalidateOptions<V> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(`[dc:${SCOPE}] options must be an object, got ${show(options)}`);
   }
@@ -150,6 +177,23 @@ export function resolveStaleWhileRevalidateOptions<V>(
   const random = options.random ?? Math.random;
   assertFunction(random, 'random');
   if (onError !== undefined) assertFunction(onError, 'onError');
+  const { lock } = options;
+  if (
+    lock !== undefined &&
+    (typeof lock !== 'object' || lock === null || typeof lock.acquire !== 'function')
+  ) {
+    throw new InvalidOptionError(`[dc:${SCOPE}] \`lock\` must be a DistributedLock, got ${show(lock)}`);
+  }
+  const lockTtlMs = options.lockTtlMs ?? d.lockTtlMs;
+  assertTtlMs(lockTtlMs, 'lockTtlMs', SCOPE);
+  const lockWaitMs = options.lockWaitMs ?? d.lockWaitMs;
+  assertNonNegativeMs(lockWaitMs, 'lockWaitMs', SCOPE);
+  const lockKeyPrefix = options.lockKeyPrefix ?? d.lockKeyPrefix;
+  if (typeof lockKeyPrefix !== 'string') {
+    throw new InvalidOptionError(
+      `[dc:${SCOPE}] \`lockKeyPrefix\` must be a string, got ${show(lockKeyPrefix)}`,
+    );
+  }
   const policy = createReadPolicy({
     earlyRecompute: options.earlyRecompute ?? d.earlyRecompute,
     beta: options.beta ?? d.beta,
@@ -157,6 +201,10 @@ export function resolveStaleWhileRevalidateOptions<V>(
   });
   return {
     store,
+    lock,
+    lockTtlMs,
+    lockWaitMs,
+    lockKeyPrefix,
     ttlMs,
     graceMs,
     jitterRatio,
@@ -238,34 +286,87 @@ export function createStaleWhileRevalidate<V = unknown>(
     });
   };
 
-  const startLoad = (key: string, loader: Loader<V>): Flight<V> => {
+  const readStore = async (key: string): Promise<CacheEntry<V> | undefined> => {
+    try {
+      return syncStore !== undefined ? syncStore.getSync(key) : await store.get(key);
+    } catch (error) {
+      report(error, key, 'store-get');
+      return undefined;
+    }
+  };
+
+  const loadAndStore = async (key: string, loader: Loader<V>): Promise<V> => {
+    loads++;
+    const startedAt = clock.now();
+    const value = await callLoader(key, loader);
+    const now = clock.now();
+    const ttlMs =
+      o.jitterRatio === 0 ? o.ttlMs : jitterTtl(o.ttlMs, { ratio: o.jitterRatio, random: o.random });
+    const entry = createEntry(value, {
+      now,
+      ttlMs,
+      graceMs: o.graceMs,
+      deltaMs: Math.max(0, now - startedAt),
+    });
+    try {
+      await store.set(key, entry);
+    } catch (error) {
+      report(error, key, 'store-set');
+    }
+    return value;
+  };
+
+  // With a distributed lock, one process loads; the others wait for the lock and then find the
+  // entry it wrote (double-checked), or, for a background refresh, keep serving what they have.
+  const loadUnderLock = async (
+    lock: DistributedLock,
+    key: string,
+    loader: Loader<V>,
+    current: CacheEntry<V> | undefined,
+  ): Promise<V> => {
+    let token: LockToken | null;
+    try {
+      token = await lock.acquire(o.lockKeyPrefix + key, {
+        ttlMs: o.lockTtlMs,
+        waitMs: current === undefined ? o.lockWaitMs : 0,
+      });
+    } catch (error) {
+      // The lock backend is down: fail open to per-process coordination.
+      report(error, key, 'lock');
+      return loadAndStore(key, loader);
+    }
+    try {
+      const latest = await readStore(key);
+      const now = clock.now();
+      const newer =
+        latest !== undefined &&
+        now < latest.expiresAt &&
+        (current === undefined ? now < latest.staleAt : latest.staleAt > current.staleAt);
+      if (newer) return (latest as CacheEntry<V>).value;
+      // Another process holds the lock and is refreshing: keep the value we have.
+      if (token === null && current !== undefined) return current.value;
+      // No lock within `lockWaitMs` and still nothing stored: load anyway (fail open).
+      return await loadAndStore(key, loader);
+    } finally {
+      if (token !== null) await lock.release(token).catch((error: unknown) => report(error, key, 'lock'));
+    }
+  };
+
+  const startLoad = (key: string, loader: Loader<V>, current: CacheEntry<V> | undefined): Flight<V> => {
     const existing = flights.get(key);
     if (existing !== undefined) {
       coalesced++;
       return existing;
     }
-    loads++;
     const flight: Flight<V> = { promise: undefined as never, soft: undefined, softTimer: undefined };
-    const startedAt = clock.now();
     // Registered before the loader runs, so a synchronously throwing loader unregisters it.
     flights.set(key, flight);
     flight.promise = (async () => {
       try {
-        const value = await callLoader(key, loader);
-        const now = clock.now();
-        const ttlMs =
-          o.jitterRatio === 0 ? o.ttlMs : jitterTtl(o.ttlMs, { ratio: o.jitterRatio, random: o.random });
-        const entry = createEntry(value, {
-          now,
-          ttlMs,
-          graceMs: o.graceMs,
-          deltaMs: Math.max(0, now - startedAt),
-        });
-        try {
-          await store.set(key, entry);
-        } catch (error) {
-          report(error, key, 'store-set');
-        }
+        const value =
+          o.lock === undefined
+            ? await loadAndStore(key, loader)
+            : await loadUnderLock(o.lock, key, loader, current);
         retryAt.delete(key);
         return value;
       } catch (error) {
@@ -302,7 +403,7 @@ export function createStaleWhileRevalidate<V = unknown>(
     const now = clock.now();
     const decision = policy(entry, now);
     if (decision === 'fresh') return (entry as CacheEntry<V>).value;
-    if (decision === 'miss') return startLoad(key, loader).promise;
+    if (decision === 'miss') return startLoad(key, loader, undefined).promise;
     const current = entry as CacheEntry<V>;
     const stale = decision === 'refresh-in-background';
     const until = retryAt.get(key);
@@ -311,7 +412,7 @@ export function createStaleWhileRevalidate<V = unknown>(
       return current.value;
     }
     const joining = flights.has(key);
-    const flight = startLoad(key, loader);
+    const flight = startLoad(key, loader, current);
     if (!stale) {
       if (!joining) earlyRefreshes++;
       return current.value;

@@ -1,6 +1,6 @@
 import { createEntry, createManualClock, isDcError, type LoadContext } from '@dc/core';
 import { describe, expect, it } from 'vitest';
-import { createStaleWhileRevalidate, type StaleWhileRevalidateOptions } from '../src/index';
+import { createMemoryLock, createStaleWhileRevalidate, type StaleWhileRevalidateOptions } from '../src/index';
 import { countUnhandledRejections, createTestStore, delay, withSync } from './helpers';
 
 function setup(options: Partial<StaleWhileRevalidateOptions<string>> = {}) {
@@ -295,5 +295,100 @@ describe('createStaleWhileRevalidate', () => {
     const error = await s.swr.getOrLoad('', s.loader).catch((e: unknown) => e);
     expect(isDcError(error, 'E_INVALID_KEY')).toBe(true);
     expect(s.calls()).toBe(0);
+  });
+});
+
+describe('createStaleWhileRevalidate with a DistributedLock', () => {
+  function processes(count: number) {
+    const clock = createManualClock(1_000_000);
+    const store = createTestStore<string>(clock);
+    const lock = createMemoryLock({ clock });
+    const errors: string[] = [];
+    const make = () =>
+      createStaleWhileRevalidate<string>({
+        store,
+        clock,
+        lock,
+        ttlMs: 1_000,
+        graceMs: 10_000,
+        earlyRecompute: false,
+        lockWaitMs: 5_000,
+        onError: (_e, c) => errors.push(c.phase),
+      });
+    return { clock, store, lock, errors, procs: Array.from({ length: count }, make) };
+  }
+
+  it('loads a cold key once across 3 processes with 1,000 callers each', async () => {
+    const { clock, procs } = processes(3);
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await delay(clock, 300);
+      return 'shared';
+    };
+    const all = Promise.all(
+      procs.flatMap((p) => Array.from({ length: 1_000 }, () => p.getOrLoad('k', loader))),
+    );
+    await clock.advanceAsync(300);
+    expect(new Set(await all)).toEqual(new Set(['shared']));
+    expect(calls).toBe(1);
+    expect(procs.map((p) => p.inFlightCount())).toEqual([0, 0, 0]);
+  });
+
+  it('skips a background refresh while another process holds the lock, and serves stale', async () => {
+    const { clock, store, lock, procs } = processes(1);
+    const [proc] = procs as [ReturnType<typeof createStaleWhileRevalidate<string>>];
+    await store.set('k', createEntry('old', { now: clock.now() - 1_010, ttlMs: 1_000, graceMs: 10_000 }));
+    const other = await lock.acquire('lock:k', { ttlMs: 60_000 });
+    expect(other).not.toBeNull();
+    let calls = 0;
+    await expect(proc.getOrLoad('k', async () => `v${++calls}`)).resolves.toBe('old');
+    await proc.settle();
+    expect(calls).toBe(0);
+  });
+
+  it('fails open and reports when the lock backend throws', async () => {
+    const clock = createManualClock(0);
+    const store = createTestStore<string>(clock);
+    const phases: string[] = [];
+    const brokenLock = {
+      acquire: async () => Promise.reject(new Error('lock down')),
+      release: async () => false,
+      extend: async () => false,
+      close: async () => {},
+    };
+    const swr = createStaleWhileRevalidate<string>({
+      store,
+      clock,
+      ttlMs: 1_000,
+      lock: brokenLock,
+      onError: (_e, c) => phases.push(c.phase),
+    });
+    await expect(swr.getOrLoad('k', async () => 'loaded')).resolves.toBe('loaded');
+    expect(phases).toEqual(['lock']);
+    expect(store.map.get('k')?.value).toBe('loaded');
+  });
+
+  it('rejects a non-lock and bad lock durations with E_INVALID_OPTION', () => {
+    const clock = createManualClock();
+    for (const bad of [
+      { lock: 5 as never },
+      { lockTtlMs: 0 },
+      { lockWaitMs: -1 },
+      { lockKeyPrefix: 3 as never },
+    ]) {
+      let error: unknown;
+      try {
+        createStaleWhileRevalidate<string>({
+          store: createTestStore<string>(clock),
+          clock,
+          ttlMs: 1,
+          ...bad,
+        });
+      } catch (e) {
+        error = e;
+      }
+      expect(isDcError(error, 'E_INVALID_OPTION')).toBe(true);
+    }
   });
 });
