@@ -205,7 +205,7 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
       return false;
     }
     const stored = cloneValues ? { ...entry, value: cloneValue(entry.value) } : entry;
-    backend.set(key, stored, Math.min(remainingMs, defaultTtlMs), bytes);
+    backend.set(key, stored, remainingMs <= defaultTtlMs ? entry.expiresAt : now + defaultTtlMs, bytes);
     return true;
   };
 
@@ -223,14 +223,10 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
 
   const getSync = (key: string): CacheEntry<V> | undefined => {
     if (closed || typeof key !== 'string' || key.length === 0 || key.length > maxKeyLength) checkKey(key);
+    // The backend checks the deadline (never after `expiresAt`) with this store's clock, so a
+    // hit reads the clock once.
     const entry = backend.get(key);
     if (entry === undefined) {
-      misses++;
-      return undefined;
-    }
-    if (clock.now() >= entry.expiresAt) {
-      backend.delete(key);
-      expirations++;
       misses++;
       return undefined;
     }

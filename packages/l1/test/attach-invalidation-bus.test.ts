@@ -281,6 +281,19 @@ describe('attachInvalidationBus', () => {
     expect(a.l1.getSync('j')?.value).toBe(1);
   });
 
+  it('is detached by the L1 close, retry timer included', async () => {
+    const clock = createManualClock(START);
+    const flaky = flakyBus();
+    const [a] = makeNodes(flaky.bus, clock, ['a']) as [Node];
+    flaky.setDown(true);
+    a.l1.setSync('k', entryAt(clock, 1));
+    await clock.advanceAsync(0);
+    expect(clock.pendingTimers()).toBeGreaterThan(0);
+    await a.l1.close();
+    expect(clock.pendingTimers()).toBe(0);
+    expect(flaky.inner.subscriberCount).toBe(0);
+  });
+
   it('flushes pending publishes on demand', async () => {
     const clock = createManualClock(START);
     const flaky = flakyBus();

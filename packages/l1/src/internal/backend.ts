@@ -4,15 +4,17 @@ import type { CacheEntry } from '@dc/core';
 export type RemovalCause = 'evict' | 'expire';
 
 /**
- * The bounded map under an L1 store. The store validates keys and entries, checks `expiresAt`
- * with its own clock and accounts nothing itself; a backend keeps entries within its
- * `maxEntries`/`maxBytes` by evicting, and reports removals through `onRemove`.
+ * The bounded map under an L1 store. The store validates keys and entries and sizes them; a
+ * backend keeps entries within its `maxEntries`/`maxBytes` by evicting, reports removals
+ * through `onRemove`, and never returns an entry at or after the `deadline` it was stored
+ * with, judged by the L1's clock (so the hit path reads the clock once, in the backend).
  */
 export interface L1Backend<V> {
-  /** The stored entry, or `undefined`. May return an entry past its `expiresAt`; the store checks. */
+  /** The stored entry while the clock is before its deadline, else `undefined`. */
   get(key: string): CacheEntry<V> | undefined;
-  /** Stores `entry` for at most `ttlMs`, charged `bytes` against the byte budget. */
-  set(key: string, entry: CacheEntry<V>, ttlMs: number, bytes: number): void;
+  /** Stores `entry` until `deadline` (epoch ms, in the future), charged `bytes` against the byte budget. */
+  set(key: string, entry: CacheEntry<V>, deadline: number, bytes: number): void;
+  /** Removes `key`; `true` when a live entry was removed. */
   delete(key: string): boolean;
   clear(): void;
   /** Live key count (may include entries expired but not yet reclaimed). */

@@ -24,11 +24,11 @@ export function createMemoryBackend<V>(options: MemoryBackendOptions): L1Backend
   store.on('evict', (key) => onRemove(key, 'evict'));
   store.on('expire', (key) => onRemove(key, 'expire'));
   // One options object reused by every write: the L1 measures the entry itself.
-  const setOptions = { ttlMs: 1, size: 0 };
+  const setOptions = { expiresAt: 1, size: 0 };
   return {
     get: (key) => store.get(key),
-    set(key, entry, ttlMs, bytes) {
-      setOptions.ttlMs = ttlMs;
+    set(key, entry, deadline, bytes) {
+      setOptions.expiresAt = deadline;
       setOptions.size = bytes;
       store.set(key, entry, setOptions);
     },

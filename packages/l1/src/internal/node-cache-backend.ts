@@ -111,7 +111,7 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
       onRemove(key, 'expire');
       return undefined;
     },
-    set(key, entry, ttlMs, bytes) {
+    set(key, entry, deadline, bytes) {
       forget(key);
       while (order.size > 0 && (order.size >= maxEntries || totalBytes + bytes > maxBytes)) {
         const oldest = order.keys().next().value as string;
@@ -119,8 +119,9 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
         cache.del(PREFIX + oldest);
         onRemove(oldest, 'evict');
       }
-      const slot: Slot<V> = { entry, deadline: clock.now() + ttlMs };
-      cache.set(PREFIX + key, slot, ttlMs / 1000);
+      const slot: Slot<V> = { entry, deadline };
+      // node-cache's own TTL (real time) only reclaims memory; `deadline` decides on reads.
+      cache.set(PREFIX + key, slot, Math.max(deadline - clock.now(), 1) / 1000);
       order.set(key, bytes);
       totalBytes += bytes;
     },
