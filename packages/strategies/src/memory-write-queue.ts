@@ -63,13 +63,26 @@ export function createMemoryWriteQueue<V = unknown>(options: MemoryWriteQueueOpt
   const assertOpen = (): void => {
     if (closed) throw new ClosedError(`[dc:${SCOPE}] the memory write queue is closed`);
   };
-  const view = (slot: Slot<V>): QueuedWrite<V> =>
-    Object.freeze({
-      ...slot.write,
-      version: slot.version,
-      enqueuedAt: slot.enqueuedAt,
-      deliveries: slot.deliveries,
-    }) as QueuedWrite<V>;
+  // A fresh plain object per hand-out, so a consumer can never mutate the stored slot.
+  const view = (slot: Slot<V>): QueuedWrite<V> => {
+    const { write } = slot;
+    return write.op === 'set'
+      ? {
+          key: write.key,
+          op: 'set',
+          value: write.value,
+          version: slot.version,
+          enqueuedAt: slot.enqueuedAt,
+          deliveries: slot.deliveries,
+        }
+      : {
+          key: write.key,
+          op: 'delete',
+          version: slot.version,
+          enqueuedAt: slot.enqueuedAt,
+          deliveries: slot.deliveries,
+        };
+  };
   const deliver = (slot: Slot<V>, consumer: string, now: number): QueuedWrite<V> => {
     slot.owner = consumer;
     slot.deliveredAt = now;

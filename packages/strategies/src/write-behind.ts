@@ -291,7 +291,10 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
   // Highest version per key already applied to the data source (or superseded by a fallback
   // write): older entries reclaimed later are acked without being applied (bounded, FIFO).
   const applied = new Map<string, number>();
+  // Claimed, unacked entries: by version (dedupe) and grouped by key (a key's entries are
+  // always acked or given up together).
   const inHand = new Map<number, QueuedWrite<V>>();
+  const inHandByKey = new Map<string, QueuedWrite<V>[]>();
   const counters = {
     enqueued: 0,
     flushed: 0,
@@ -407,25 +410,30 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
     return cycle;
   };
 
-  const keyCount = (): number => {
-    const keys = new Set<string>();
-    for (const entry of inHand.values()) keys.add(entry.key);
-    return keys.size;
+  const holdEntry = (entry: QueuedWrite<V>): boolean => {
+    if (inHand.has(entry.version)) return false;
+    inHand.set(entry.version, entry);
+    const group = inHandByKey.get(entry.key);
+    if (group === undefined) inHandByKey.set(entry.key, [entry]);
+    else group.push(entry);
+    return true;
+  };
+  const releaseKey = (key: string): QueuedWrite<V>[] => {
+    const group = inHandByKey.get(key) ?? [];
+    inHandByKey.delete(key);
+    for (const entry of group) inHand.delete(entry.version);
+    return group;
   };
 
   async function fill(): Promise<void> {
     // Claim until the batch holds `batchSize` distinct keys: a hot key's many versions cost one
     // slot, which is what makes coalescing effective during an outage.
     for (let rounds = 0; rounds <= maxQueueSize; rounds++) {
-      const want = batchSize - keyCount();
+      const want = batchSize - inHandByKey.size;
       if (want <= 0) return;
       const claimed = await queue.claim(consumer, { count: want, minIdleMs: claimIdleMs });
       let added = 0;
-      for (const entry of claimed) {
-        if (inHand.has(entry.version)) continue;
-        inHand.set(entry.version, entry);
-        added += 1;
-      }
+      for (const entry of claimed) if (holdEntry(entry)) added += 1;
       if (claimed.length < want || added === 0) return;
     }
   }
@@ -445,9 +453,10 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
     }
 
     const newest = new Map<string, QueuedWrite<V>>();
-    for (const entry of inHand.values()) {
-      const current = newest.get(entry.key);
-      if (current === undefined || entry.version > current.version) newest.set(entry.key, entry);
+    for (const [key, group] of inHandByKey) {
+      let top = group[0] as QueuedWrite<V>;
+      for (const entry of group) if (entry.version > top.version) top = entry;
+      newest.set(key, top);
     }
     const failedKeys = new Set<string>();
     const doneKeys = new Map<string, boolean>();
@@ -488,8 +497,7 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
       if (wrote) writes += 1;
       bumpApplied(key, top.version);
       forgetLatest(key, top.version);
-      for (const entry of inHand.values()) {
-        if (entry.key !== key) continue;
+      for (const entry of inHandByKey.get(key) ?? []) {
         ackVersions.push(entry.version);
         if (entry.version !== top.version || !wrote) counters.coalesced += 1;
       }
@@ -497,7 +505,7 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
     if (ackVersions.length > 0) {
       try {
         await queue.ack(ackVersions);
-        for (const version of ackVersions) inHand.delete(version);
+        for (const key of doneKeys.keys()) releaseKey(key);
         entriesDone = ackVersions.length;
       } catch (error) {
         // Not acked: the entries stay in hand and are acked (without a second write, since
@@ -556,18 +564,16 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
       return 'failed';
     }
     attempt = 0;
-    const givenUp: QueuedWrite<V>[] = [];
     const failedKeys = new Set(keys);
-    for (const entry of inHand.values()) if (failedKeys.has(entry.key)) givenUp.push(entry);
+    const givenUp = keys.flatMap((key) => inHandByKey.get(key) ?? []);
     if (givenUp.length === 0) return 'failed';
     try {
       await queue.ack(givenUp.map((entry) => entry.version));
     } catch {
       // The queue will hand them out again after `claimIdleMs`; they are still reported.
     }
-    for (const entry of givenUp) {
-      inHand.delete(entry.version);
-      forgetLatest(entry.key, entry.version);
+    for (const key of failedKeys) {
+      for (const entry of releaseKey(key)) forgetLatest(key, entry.version);
     }
     counters.failed += givenUp.length;
     // The cache may hold a value the data source never got; drop it so reads go to the source.
