@@ -8,7 +8,7 @@
  *   servers, float32 yields 39 where float64 yields 40);
  * - point key `j` is `host-j` when the port is 11211 and `host:port-j` otherwise
  *   (`pointKeyFormat: 'libmemcached'`), `host:port-j` always (`'libketama'`), or
- *   `/host:port-j` (`'spymemcached'`);
+ *   `/host:port-j` (`'libmemcached-spy'`);
  * - each point key's MD5 digest yields 4 points: bytes `4a..4a+3` read little-endian;
  * - points are sorted ascending; a key is served by the first point >= the little-endian
  *   first word of MD5(key), wrapping to the first point.
@@ -32,7 +32,7 @@ export interface KetamaServer {
 }
 
 /** How point keys are spelled; this decides placement. */
-export type KetamaPointKeyFormat = 'libmemcached' | 'libketama' | 'spymemcached';
+export type KetamaPointKeyFormat = 'libmemcached' | 'libketama' | 'libmemcached-spy';
 
 /** How the per-server point count is computed. */
 export type KetamaHashCountMath = 'float32' | 'float64';
@@ -42,12 +42,12 @@ export interface KetamaRingOptions {
   /**
    * Point key spelling. `'libmemcached'` (also twemproxy): `host-j` on port 11211, else
    * `host:port-j`. `'libketama'` (also npm `hashring`): the address as given, `address-j`.
-   * `'spymemcached'` (also libmemcached's `KETAMA_COMPAT_SPY`): `/address-j`.
+   * `'libmemcached-spy'` (libmemcached's `MEMCACHED_KETAMA_COMPAT_SPY` mode): `/address-j`.
    * @default 'libmemcached'
    */
   pointKeyFormat?: KetamaPointKeyFormat;
   /**
-   * `'float32'`: libmemcached, twemproxy and spymemcached's weighted count. `'float64'`:
+   * `'float32'`: libmemcached's and twemproxy's weighted count. `'float64'`:
    * npm `hashring`'s `Math.floor(weight / total * 40 * serverCount)`.
    * @default 'float32'
    */
@@ -156,7 +156,7 @@ function resolveServer(input: unknown, format: KetamaPointKeyFormat, inputName: 
   let pointKeyPrefix: string;
   if (name !== undefined) pointKeyPrefix = name;
   else if (format === 'libketama') pointKeyPrefix = address;
-  else if (format === 'spymemcached') pointKeyPrefix = `/${address}`;
+  else if (format === 'libmemcached-spy') pointKeyPrefix = `/${address}`;
   else pointKeyPrefix = port === MEMCACHED_DEFAULT_PORT ? host : `${host}:${port}`;
   return { address, weight, identity: `${host}:${port}`, pointKeyPrefix };
 }
@@ -183,10 +183,10 @@ function resolveKetamaRingOptions(options: KetamaRingOptions | undefined): Requi
   if (
     pointKeyFormat !== 'libmemcached' &&
     pointKeyFormat !== 'libketama' &&
-    pointKeyFormat !== 'spymemcached'
+    pointKeyFormat !== 'libmemcached-spy'
   ) {
     throw new InvalidOptionError(
-      `[dc:hashing] \`pointKeyFormat\` must be 'libmemcached', 'libketama' or 'spymemcached', got ${describe(pointKeyFormat)}`,
+      `[dc:hashing] \`pointKeyFormat\` must be 'libmemcached', 'libketama' or 'libmemcached-spy', got ${describe(pointKeyFormat)}`,
     );
   }
   if (hashCountMath !== 'float32' && hashCountMath !== 'float64') {

@@ -17,7 +17,7 @@ describe('createKetamaRing', () => {
   it('places every reference key as libketama and libmemcached KETAMA_COMPAT_SPY do when pointKeyFormat says so', () => {
     const expected: Record<string, 'libketama' | 'libmemcachedKetamaSpy'> = {
       libketama: 'libketama',
-      spymemcached: 'libmemcachedKetamaSpy',
+      'libmemcached-spy': 'libmemcachedKetamaSpy',
     };
     for (const [format, column] of Object.entries(expected)) {
       const ring = createKetamaRing(servers, { pointKeyFormat: format as KetamaPointKeyFormat });
