@@ -237,8 +237,9 @@ export function createHotKeyDetector(options: HotKeyDetectorOptions = {}): HotKe
   const counts = new Float64Array(width * depth);
   const weight = 1 / resolved.sampleRate;
   const sampling = resolved.sampleRate < 1;
-  // Sampled when the xorshift state, as an unsigned 32-bit number, is below the cutoff.
-  const cutoff = Math.floor(resolved.sampleRate * 4294967296);
+  // Sampling skips a geometric number of calls between counted ones: the same distribution as
+  // an independent coin per call, but a skipped call costs only a decrement.
+  const logSkip = Math.log1p(-Math.min(resolved.sampleRate, 1 - 1e-9));
   let sampler = (Math.floor(resolved.random() * 4294967295) | 1) >>> 0;
 
   const capacity = candidateCapacity;
@@ -260,7 +261,10 @@ export function createHotKeyDetector(options: HotKeyDetectorOptions = {}): HotKe
   // Count that a key must reach to be promoted inside `record`; assumes the end of the current
   // tick (the largest denominator), so a key is never promoted early; ticks refine it.
   let hotCount = (threshold / 1000) * denominator(0, 1);
+  // Calls before the current gap; the calls inside it are `gap - skip`.
   let records = 0;
+  let gap = nextGap();
+  let skip = gap;
   let hotEvents = 0;
   let coolEvents = 0;
   let listenerErrors = 0;
@@ -360,18 +364,31 @@ export function createHotKeyDetector(options: HotKeyDetectorOptions = {}): HotKe
     return (count / currentDenominator(now)) * 1000;
   }
 
+  // Kept tiny so that it inlines into the caller's read path: a sampled-out call costs a type
+  // check, a decrement and a branch.
   function record(key: string): void {
     if (typeof key !== 'string') {
       throw new InvalidKeyError(`[dc:${SCOPE}] record() needs a string key, got ${typeof key}`);
     }
-    records++;
+    if (--skip > 0) return;
+    count(key);
+  }
+
+  /** Calls until the next counted one: 1 without sampling, else geometric with mean 1 / sampleRate. */
+  function nextGap(): number {
+    if (!sampling) return 1;
+    sampler ^= sampler << 13;
+    sampler ^= sampler >>> 17;
+    sampler ^= sampler << 5;
+    const u = ((sampler >>> 0) + 1) / 4294967297;
+    return 1 + Math.floor(Math.log(u) / logSkip);
+  }
+
+  function count(key: string): void {
+    records += gap;
+    gap = nextGap();
+    skip = gap;
     if (closed) return;
-    if (sampling) {
-      sampler ^= sampler << 13;
-      sampler ^= sampler >>> 17;
-      sampler ^= sampler << 5;
-      if (sampler >>> 0 >= cutoff) return;
-    }
     const h = hashKey(key);
     const step = (h >>> 16) | (h << 16) | 1;
     let idx = h;
@@ -518,7 +535,7 @@ export function createHotKeyDetector(options: HotKeyDetectorOptions = {}): HotKe
     stateBytes,
     metrics() {
       return {
-        records,
+        records: records + (gap - skip),
         trackedKeys: size,
         hotKeys: hotKeys(),
         top: top(),
