@@ -52,6 +52,8 @@ interface NodeEntry {
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+// Slot owners are stored as 1 + entry index in a Uint16Array.
+const MAX_ENTRIES = 0xffff;
 
 function assertSlot(slot: unknown, name: string): number {
   if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
@@ -112,6 +114,11 @@ class SlotTable implements SlotMap {
       const id = `${range.primary}\n${replicas.join('\n')}`;
       let owner = index.get(id);
       if (owner === undefined) {
+        if (entries.length === MAX_ENTRIES) {
+          throw new InvalidOptionError(
+            `[dc:hashing] \`ranges\` name more than ${MAX_ENTRIES} distinct nodes`,
+          );
+        }
         entries.push(Object.freeze({ primary: range.primary, replicas: Object.freeze([...replicas]) }));
         owner = entries.length;
         index.set(id, owner);
@@ -146,6 +153,8 @@ class SlotTable implements SlotMap {
     const primary = `${host}:${match[3]}`;
     let owner = this.entries.findIndex((e) => e.primary === primary && e.replicas.length === 0) + 1;
     if (owner === 0) {
+      // Entries only grow through redirects to unseen primaries; compact rather than overflow.
+      if (this.entries.length === MAX_ENTRIES) this.update(this.ranges());
       // The slot's old replicas follow the old primary, so the new owner starts with none known.
       this.entries.push(Object.freeze({ primary, replicas: NONE }));
       owner = this.entries.length;

@@ -186,6 +186,12 @@ describe('KetamaRing.getNodes', () => {
     );
   });
 
+  it('still returns distinct servers after the internal generation counter wraps', () => {
+    const wrapped = createKetamaRing(equalServers(6));
+    (wrapped as unknown as { seenGeneration: number }).seenGeneration = 0xffffffff - 1;
+    for (let i = 0; i < 4; i++) expect(new Set(wrapped.getNodes(`k${i}`, 6)).size).toBe(6);
+  });
+
   it('returns every server once when count exceeds the server count', () => {
     expect(new Set(ring.getNodes('k', 50))).toEqual(new Set(equalServers(6)));
   });
