@@ -10,6 +10,7 @@ export type { FaultProxy, FaultProxyOptions, FaultProxyTarget } from './fault-pr
 export { createFaultProxy } from './fault-proxy';
 export { runningProcessCount } from './internal/process-registry';
 export type { RespReply } from './internal/resp';
+export { RespError } from './internal/resp';
 export type { WaitForOptions } from './internal/wait';
 export { waitFor } from './internal/wait';
 export type { RedisNode, RedisNodeState, StartRedisOptions } from './redis-node';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { requireRedisBinaries } from './binaries';
 import { pickFreePort, releasePort } from './internal/ports';
 import { trackDir, trackPid, untrackDir, untrackPid } from './internal/process-registry';
-import { parseInfo, type RespReply, replyToText, sendCommand } from './internal/resp';
+import { parseInfo, type RespReply, replyToText, sendCommand, sendCommands } from './internal/resp';
 import { waitFor } from './internal/wait';
 
 /** Lifecycle of a {@link RedisNode}. */
@@ -35,6 +35,14 @@ export interface RedisNode {
   command(...args: string[]): Promise<string>;
   /** Like {@link RedisNode.command} but resolves the decoded RESP reply (nested arrays kept). */
   call(args: readonly string[], options?: { timeoutMs?: number }): Promise<RespReply>;
+  /**
+   * Sends `commands` in order on one fresh connection and resolves every reply, error replies
+   * as `RespError` values. Use it for `WAIT`, which only counts writes made on its own connection.
+   */
+  pipeline(
+    commands: ReadonlyArray<readonly string[]>,
+    options?: { timeoutMs?: number },
+  ): Promise<RespReply[]>;
   /** `INFO [section]` as a record of `field -> value`. */
   info(section?: string): Promise<Record<string, string>>;
   /** SIGKILL by pid; resolves once the process has exited and been reaped. */
@@ -256,6 +264,9 @@ export async function launchNode(spec: NodeSpec): Promise<RedisNode> {
     },
     async call(args, options = {}) {
       return sendCommand(args, { ...target, timeoutMs: options.timeoutMs ?? COMMAND_TIMEOUT_MS });
+    },
+    async pipeline(commands, options = {}) {
+      return sendCommands(commands, { ...target, timeoutMs: options.timeoutMs ?? COMMAND_TIMEOUT_MS });
     },
     async command(...args) {
       return replyToText(await node.call(args));

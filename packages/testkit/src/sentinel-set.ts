@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from './internal/wait';
 import { type RedisNode, startWithRetries } from './redis-node';
-import { startReplicaSet } from './replica-set';
+import { startReplicaPair, waitForStreaming } from './replica-set';
 
 /** Options for {@link startSentinelSet}. */
 export interface StartSentinelSetOptions {
@@ -59,7 +59,8 @@ export async function startSentinelSet(options: StartSentinelSetOptions = {}): P
     ...options,
   };
   const { args, password } = options;
-  const data = await startReplicaSet({ args, password, syncTimeoutMs: readyTimeoutMs });
+  const data = await startReplicaPair({ args, password, syncTimeoutMs: readyTimeoutMs });
+  let streaming: Promise<void> | undefined;
   const sentinels: RedisNode[] = [];
   const stopAll = () => Promise.all([data.stop(), ...sentinels.map((s) => s.stop())]).then(() => undefined);
   try {
@@ -97,6 +98,10 @@ export async function startSentinelSet(options: StartSentinelSetOptions = {}): P
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
 
+    // Overlaps with the sentinels' discovery, which takes longer.
+    streaming = waitForStreaming(data.primary, readyTimeoutMs);
+    // Handled by the `await` below; this keeps an early rejection from being reported as unhandled.
+    streaming.catch(() => {});
     await waitFor(
       async () => {
         for (const sentinel of sentinels) {
@@ -107,6 +112,7 @@ export async function startSentinelSet(options: StartSentinelSetOptions = {}): P
       },
       { timeoutMs: readyTimeoutMs, what: 'the three sentinels to discover each other and the replica' },
     );
+    await streaming;
   } catch (error) {
     await stopAll();
     throw error;

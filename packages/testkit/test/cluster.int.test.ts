@@ -97,8 +97,12 @@ describe('startCluster', () => {
     const victim = range!.primary;
     const heir = range!.replicas[0]!;
     const key = await keyInRange(victim, range!.start, range!.end);
-    await victim.command('SET', key, 'kept');
-    expect(await victim.command('WAIT', '1', '2000')).toBe('1');
+    expect(
+      await victim.pipeline([
+        ['SET', key, 'kept'],
+        ['WAIT', '1', '2000'],
+      ]),
+    ).toEqual(['OK', 1]);
 
     const killedAt = Date.now();
     await victim.kill();

@@ -2,7 +2,14 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type RedisNode, requireRedisBinaries, runningProcessCount, startRedis, waitFor } from '../src/index';
+import {
+  type RedisNode,
+  RespError,
+  requireRedisBinaries,
+  runningProcessCount,
+  startRedis,
+  waitFor,
+} from '../src/index';
 import { killEverything, safetyNetInstalled } from '../src/internal/process-registry';
 import { sendCommand } from '../src/internal/resp';
 import { ephemeralPortMin, expectPidGone } from './helpers';
@@ -70,6 +77,23 @@ describe('startRedis', () => {
     await node.command('RPUSH', 'list', 'a', 'b');
     expect(await node.command('LRANGE', 'list', '0', '-1')).toBe('a\nb');
     await expect(node.command('NOSUCHCOMMAND')).rejects.toThrow(/unknown command/i);
+  });
+
+  it('sends a pipeline on one connection and returns error replies as RespError values', async () => {
+    const node = await start();
+    const replies = await node.pipeline([
+      ['SET', 'p', '1'],
+      ['INCR', 'p'],
+      ['HGET', 'p', 'f'],
+      ['CLIENT', 'ID'],
+      ['CLIENT', 'ID'],
+    ]);
+    expect(replies.slice(0, 2)).toEqual(['OK', 2]);
+    expect(replies[2]).toBeInstanceOf(RespError);
+    expect((replies[2] as RespError).message).toMatch(/WRONGTYPE/);
+    // Same connection for every command of the pipeline.
+    expect(replies[3]).toBe(replies[4]);
+    expect(await node.command('GET', 'p')).toBe('2');
   });
 
   it('gives two servers started together different ports and dirs', async () => {

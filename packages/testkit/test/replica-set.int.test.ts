@@ -19,8 +19,13 @@ describe('startReplicaSet', () => {
       expect(Number(replication.master_port)).toBe(set.primary.port);
       expect((await set.primary.info('replication')).connected_slaves).toBe('1');
 
-      await set.primary.command('SET', 'k', 'v');
-      expect(await set.primary.command('WAIT', '1', '2000')).toBe('1');
+      // WAIT counts only writes made on its own connection, hence one pipeline.
+      expect(
+        await set.primary.pipeline([
+          ['SET', 'k', 'v'],
+          ['WAIT', '1', '2000'],
+        ]),
+      ).toEqual(['OK', 1]);
       expect(await set.replica.command('GET', 'k')).toBe('v');
       await expect(set.replica.command('SET', 'k', 'x')).rejects.toThrow(/READONLY/);
     } finally {
@@ -32,8 +37,12 @@ describe('startReplicaSet', () => {
     const set = await startReplicaSet({ password: 'pw' });
     pids.push(set.primary.pid, set.replica.pid);
     try {
-      await set.primary.command('SET', 'k', 'v');
-      expect(await set.primary.command('WAIT', '1', '2000')).toBe('1');
+      expect(
+        await set.primary.pipeline([
+          ['SET', 'k', 'v'],
+          ['WAIT', '1', '2000'],
+        ]),
+      ).toEqual(['OK', 1]);
       expect(await set.replica.command('GET', 'k')).toBe('v');
     } finally {
       await set.stop();

@@ -48,8 +48,12 @@ describe('startSentinelSet', () => {
   });
 
   it('promotes the replica when the primary is killed, and the old primary rejoins as replica on restart', async () => {
-    await set.primary.command('SET', 'before', '1');
-    expect(await set.primary.command('WAIT', '1', '2000')).toBe('1');
+    expect(
+      await set.primary.pipeline([
+        ['SET', 'before', '1'],
+        ['WAIT', '1', '2000'],
+      ]),
+    ).toEqual(['OK', 1]);
     const killedAt = Date.now();
     await set.primary.kill();
     await waitFor(async () => (await set.currentPrimary()) === set.replica, {

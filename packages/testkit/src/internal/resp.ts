@@ -1,7 +1,15 @@
 import { Socket } from 'node:net';
 
-/** A reply decoded from RESP2. Errors are thrown, not returned. */
-export type RespReply = string | number | null | RespReply[];
+/** An error reply (`-ERR …`) from the server. */
+export class RespError extends Error {
+  override readonly name = 'RespError';
+}
+
+/**
+ * A reply decoded from RESP2. A top-level error reply is thrown by {@link sendCommand}; in a
+ * pipeline, and nested inside arrays (EXEC), errors appear as {@link RespError} values.
+ */
+export type RespReply = string | number | null | RespError | RespReply[];
 
 /** Options for {@link sendCommand}. */
 export interface SendCommandOptions {
@@ -17,27 +25,44 @@ export interface SendCommandOptions {
  * Sends one command on a fresh connection and resolves its reply. A tiny RESP2 client keeps
  * the harness free of client-library behaviour (offline queues, retries) that would hide what
  * the server is doing, and works on servers a test has frozen (the timeout fires instead).
+ * @throws RespError for an error reply.
  */
-export function sendCommand(args: readonly string[], options: SendCommandOptions): Promise<RespReply> {
+export async function sendCommand(args: readonly string[], options: SendCommandOptions): Promise<RespReply> {
+  const [reply] = await sendCommands([args], options);
+  if (reply instanceof RespError) throw reply;
+  return reply ?? null;
+}
+
+/**
+ * Sends `list` in order on one fresh connection (so `WAIT` sees the writes before it) and
+ * resolves every reply; error replies are {@link RespError} values in the result.
+ * @throws RespError when `AUTH` fails; Error on timeout or a closed connection.
+ */
+export function sendCommands(
+  list: ReadonlyArray<readonly string[]>,
+  options: SendCommandOptions,
+): Promise<RespReply[]> {
   const { host, port, password, timeoutMs } = options;
-  const commands: string[][] = password === undefined ? [] : [['AUTH', password]];
-  commands.push([...args]);
+  const auth = password === undefined ? 0 : 1;
+  const commands: Array<readonly string[]> = auth ? [['AUTH', password as string]] : [];
+  commands.push(...list);
+  const what = list.map((args) => args[0]).join('+');
 
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     let buffer = Buffer.alloc(0);
     const replies: RespReply[] = [];
     let settled = false;
-    const finish = (error: Error | undefined, reply?: RespReply) => {
+    const finish = (error: Error | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
       if (error) reject(error);
-      else resolve(reply ?? null);
+      else resolve(replies.slice(auth));
     };
     const timer = setTimeout(
-      () => finish(new Error(`[dc:testkit] ${args[0]} to ${host}:${port} timed out after ${timeoutMs} ms`)),
+      () => finish(new Error(`[dc:testkit] ${what} to ${host}:${port} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     socket.on('error', (error) => finish(error));
@@ -50,8 +75,12 @@ export function sendCommand(args: readonly string[], options: SendCommandOptions
           if (parsed === undefined) return;
           buffer = buffer.subarray(parsed.end);
           replies.push(parsed.reply);
+          if (auth && replies.length === 1 && parsed.reply instanceof RespError) {
+            finish(parsed.reply);
+            return;
+          }
           if (replies.length === commands.length) {
-            finish(undefined, parsed.reply);
+            finish(undefined);
             return;
           }
         }
@@ -82,7 +111,7 @@ function parseReply(buffer: Buffer, offset: number): { reply: RespReply; end: nu
     case '+':
       return { reply: line, end: next };
     case '-':
-      throw new Error(line);
+      return { reply: new RespError(line), end: next };
     case ':':
       return { reply: Number(line), end: next };
     case '$': {
@@ -112,6 +141,7 @@ function parseReply(buffer: Buffer, offset: number): { reply: RespReply; end: nu
 /** Flattens a reply to text: arrays one item per line, `null` as an empty string. */
 export function replyToText(reply: RespReply): string {
   if (reply === null) return '';
+  if (reply instanceof RespError) return reply.message;
   if (Array.isArray(reply)) return reply.map(replyToText).join('\n');
   return String(reply);
 }
