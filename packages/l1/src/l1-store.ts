@@ -196,7 +196,7 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
     return sizeOfEntry(key, entry);
   };
 
-  /** Stores a validated entry; `false` when it was already expired. */
+  /** Stores a validated entry; `false` when it was already expired or the policy refused it. */
   const store = (key: string, entry: CacheEntry<V>, bytes: number): boolean => {
     const now = clock.now();
     const remainingMs = entry.expiresAt - now;
@@ -205,8 +205,11 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
       return false;
     }
     const stored = cloneValues ? { ...entry, value: cloneValue(entry.value) } : entry;
-    backend.set(key, stored, remainingMs <= defaultTtlMs ? entry.expiresAt : now + defaultTtlMs, bytes);
-    return true;
+    if (backend.set(key, stored, remainingMs <= defaultTtlMs ? entry.expiresAt : now + defaultTtlMs, bytes))
+      return true;
+    // Refused by admission: whatever the key held before is older than this write.
+    backend.delete(key);
+    return false;
   };
 
   const write = (key: string, entry: CacheEntry<V>, bytes: number): void => {

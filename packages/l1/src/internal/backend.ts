@@ -12,8 +12,11 @@ export type RemovalCause = 'evict' | 'expire';
 export interface L1Backend<V> {
   /** The stored entry while the clock is before its deadline, else `undefined`. */
   get(key: string): CacheEntry<V> | undefined;
-  /** Stores `entry` until `deadline` (epoch ms, in the future), charged `bytes` against the byte budget. */
-  set(key: string, entry: CacheEntry<V>, deadline: number, bytes: number): void;
+  /**
+   * Stores `entry` until `deadline` (epoch ms, in the future), charged `bytes` against the byte
+   * budget. `false` when the policy refused it (`tinylfu` admission).
+   */
+  set(key: string, entry: CacheEntry<V>, deadline: number, bytes: number): boolean;
   /** Removes `key`; `true` when a live entry was removed. */
   delete(key: string): boolean;
   clear(): void;

@@ -30,7 +30,7 @@ export function createMemoryBackend<V>(options: MemoryBackendOptions): L1Backend
     set(key, entry, deadline, bytes) {
       setOptions.expiresAt = deadline;
       setOptions.size = bytes;
-      store.set(key, entry, setOptions);
+      return store.set(key, entry, setOptions);
     },
     delete: (key) => store.delete(key),
     clear: () => store.clear(),

@@ -124,6 +124,7 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
       cache.set(PREFIX + key, slot, Math.max(deadline - clock.now(), 1) / 1000);
       order.set(key, bytes);
       totalBytes += bytes;
+      return true;
     },
     delete(key) {
       if (!forget(key)) return false;
