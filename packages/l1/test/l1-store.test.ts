@@ -1,5 +1,5 @@
-import type { CacheEntry } from '@dc/core';
-import { createEntry, createManualClock, isDcError } from '@dc/core';
+import type { CacheEntry, CacheStore, SyncCacheStore } from '@dc/core';
+import { createEntry, createManualClock, isDcError, isSyncCacheStore } from '@dc/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { L1BackendName, L1Store, L1StoreOptions } from '../src/index';
 import { createL1Store, ENTRY_OVERHEAD_BYTES, L1_BACKENDS } from '../src/index';
@@ -29,6 +29,14 @@ describe.each(L1_BACKENDS)('createL1Store (backend %s)', (backend: L1BackendName
       createEntry(value, { now: clock.now(), ttlMs, graceMs });
     return { clock, l1, entry };
   };
+
+  it('is a CacheStore and a SyncCacheStore', () => {
+    const { l1 } = setup();
+    const asPorts: CacheStore<unknown> & SyncCacheStore<unknown> = l1;
+    expect(isSyncCacheStore(asPorts)).toBe(true);
+    expect(l1.name).toBe('l1');
+    expect(l1.backend).toBe(backend);
+  });
 
   it('returns the stored entry on a hit and undefined on a miss', () => {
     const { l1, entry } = setup();
