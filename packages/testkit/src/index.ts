@@ -8,6 +8,7 @@ export type { ConformanceOptions, ConformanceSubject } from './conformance';
 export { DEFAULT_CONFORMANCE_OPTIONS, runCacheStoreConformance } from './conformance';
 export type { FaultProxy, FaultProxyOptions, FaultProxyTarget } from './fault-proxy';
 export { createFaultProxy } from './fault-proxy';
+export { getFreePort } from './free-port';
 export { runningProcessCount } from './internal/process-registry';
 export type { RespReply } from './internal/resp';
 export { RespError } from './internal/resp';

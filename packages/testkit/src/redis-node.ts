@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidOptionError } from '@dc/core';
 import { requireRedisBinaries } from './binaries';
 import { pickFreePort, releasePort } from './internal/ports';
 import { trackDir, trackPid, untrackDir, untrackPid } from './internal/process-registry';
@@ -19,10 +20,12 @@ export interface RedisNode {
   readonly pid: number;
   /** Its own temp dir under `os.tmpdir()`, removed by {@link RedisNode.stop}. */
   readonly dir: string;
-  /** `redis://127.0.0.1:<port>` (with the password when one is set). */
+  /** `redis://127.0.0.1:<port>` (with the credentials when set). */
   readonly url: string;
   /** `requirepass` of the node, when started with one. */
   readonly password: string | undefined;
+  /** ACL user the harness authenticates as, when started with `username`. */
+  readonly username: string | undefined;
   /** `'running'`, `'frozen'` (SIGSTOP), `'killed'` (restartable) or `'stopped'` (final). */
   readonly state: RedisNodeState;
   /** Path of the server's log file (inside {@link RedisNode.dir}). */
@@ -63,8 +66,16 @@ export interface StartRedisOptions {
   args?: string[];
   /** Starts a cluster-enabled node (`nodes.conf` in its dir); its bus port `port + 10000` is kept free too. @default false */
   clusterEnabled?: boolean;
-  /** Sets `requirepass` and `masterauth`; {@link RedisNode.command} authenticates with it. */
+  /**
+   * Sets `requirepass` and `masterauth`; {@link RedisNode.command} authenticates with it. With
+   * `username`, neither is set: the harness sends `AUTH username password` instead.
+   */
   password?: string;
+  /**
+   * ACL user the harness authenticates as (with `password`). Define the user yourself in `args`,
+   * e.g. `['--user', 'default', 'off', '--user', 'admin', 'on', '>pw', '~*', '&*', '+@all']`.
+   */
+  username?: string;
 }
 
 /** @internal What {@link launchNode} needs to start and restart one process. */
@@ -73,6 +84,7 @@ export interface NodeSpec {
   readonly port: number;
   readonly dir: string;
   readonly password: string | undefined;
+  readonly username?: string | undefined;
   /** Full argv after the executable. */
   readonly argv: readonly string[];
 }
@@ -89,13 +101,18 @@ const START_ATTEMPTS = 5;
  * @throws Error when the binaries are missing or the server does not start after 5 attempts.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisNode> {
-  const { args = [], clusterEnabled = false, password } = options;
+  const { args = [], clusterEnabled = false, password, username } = options;
+  if (username !== undefined && password === undefined) {
+    throw new InvalidOptionError('[dc:testkit] `username` needs a `password` to authenticate with');
+  }
+  const credentialArgs = username === undefined ? passwordArgs(password) : [];
   return startWithRetries('redis', { clusterBus: clusterEnabled }, (port, dir) => ({
     kind: 'redis',
     port,
     dir,
     password,
-    argv: [...serverArgs(port, dir), ...clusterArgs(clusterEnabled), ...passwordArgs(password), ...args],
+    username,
+    argv: [...serverArgs(port, dir), ...clusterArgs(clusterEnabled), ...credentialArgs, ...args],
   }));
 }
 
@@ -152,6 +169,9 @@ export function serverArgs(port: number, dir: string): string[] {
     // The 7.0 default waits 5 s before a diskless full sync; replicas must be up quickly (FAULTS B3).
     '--repl-diskless-sync-delay',
     '0',
+    // Fault tests stall servers with DEBUG SLEEP and compare datasets with DEBUG DIGEST.
+    '--enable-debug-command',
+    'local',
   ];
 }
 
@@ -223,7 +243,7 @@ export async function launchNode(spec: NodeSpec): Promise<RedisNode> {
     }
   };
 
-  const target = { host: '127.0.0.1', port: spec.port, password: spec.password };
+  const target = { host: '127.0.0.1', port: spec.port, password: spec.password, username: spec.username };
 
   const killProcess = async (): Promise<void> => {
     if (child === undefined || hasExited) return;
@@ -251,11 +271,12 @@ export async function launchNode(spec: NodeSpec): Promise<RedisNode> {
     port: spec.port,
     dir: spec.dir,
     password: spec.password,
+    username: spec.username,
     logFile,
     url:
       spec.password === undefined
         ? `redis://127.0.0.1:${spec.port}`
-        : `redis://:${encodeURIComponent(spec.password)}@127.0.0.1:${spec.port}`,
+        : `redis://${encodeURIComponent(spec.username ?? '')}:${encodeURIComponent(spec.password)}@127.0.0.1:${spec.port}`,
     get pid() {
       return child?.pid as number;
     },

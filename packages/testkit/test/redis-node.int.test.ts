@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { isDcError } from '@dc/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  getFreePort,
   type RedisNode,
   RespError,
   requireRedisBinaries,
@@ -149,6 +152,31 @@ describe('startRedis', () => {
     ).rejects.toThrow(/NOAUTH/);
   });
 
+  it('authenticates as an ACL user when started with username and password', async () => {
+    const node = await start({
+      args: ['--user', 'default', 'off', '--user', 'admin', 'on', '>adminpw', '~*', '&*', '+@all'],
+      username: 'admin',
+      password: 'adminpw',
+    });
+    expect(node.url).toBe(`redis://admin:adminpw@127.0.0.1:${node.port}`);
+    expect(await node.command('ACL', 'WHOAMI')).toBe('admin');
+    await expect(
+      sendCommand(['PING'], { host: node.host, port: node.port, timeoutMs: 1000 }),
+    ).rejects.toThrow(/NOAUTH/);
+  });
+
+  it('rejects a username without a password with E_INVALID_OPTION', async () => {
+    await expect(startRedis({ username: 'admin' })).rejects.toSatisfy((error) =>
+      isDcError(error, 'E_INVALID_OPTION'),
+    );
+  });
+
+  it('allows DEBUG from loopback so tests can stall a server or digest its dataset', async () => {
+    const node = await start();
+    expect(await node.command('DEBUG', 'SLEEP', '0')).toBe('OK');
+    expect(await node.command('DEBUG', 'DIGEST')).toMatch(/^[0-9a-f]{40}$/);
+  });
+
   it('applies extra args after the defaults when args are given', async () => {
     const node = await start({ args: ['--maxmemory', '10mb', '--maxmemory-policy', 'allkeys-lru'] });
     expect(await node.command('CONFIG', 'GET', 'maxmemory-policy')).toBe('maxmemory-policy\nallkeys-lru');
@@ -183,5 +211,22 @@ describe('process-exit safety net', () => {
     );
     expectPidGone(pid);
     await node.stop();
+  });
+});
+
+describe('getFreePort', () => {
+  it('returns distinct loopback ports in the harness range that can be listened on', async () => {
+    const [a, b] = await Promise.all([getFreePort(), getFreePort()]);
+    expect(a).not.toBe(b);
+    for (const port of [a, b]) {
+      expect(port).toBeGreaterThanOrEqual(20_000);
+      expect(port).toBeLessThanOrEqual(45_000);
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve());
+      });
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

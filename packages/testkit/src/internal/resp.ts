@@ -17,6 +17,8 @@ export interface SendCommandOptions {
   port: number;
   /** Sent with `AUTH` before the command when set. */
   password?: string;
+  /** ACL user for `AUTH <username> <password>`; without it `AUTH <password>` (the default user). */
+  username?: string;
   /** Rejects when no full reply arrived in time (ms). */
   timeoutMs: number;
 }
@@ -42,9 +44,11 @@ export function sendCommands(
   list: ReadonlyArray<readonly string[]>,
   options: SendCommandOptions,
 ): Promise<RespReply[]> {
-  const { host, port, password, timeoutMs } = options;
+  const { host, port, password, username, timeoutMs } = options;
   const auth = password === undefined ? 0 : 1;
-  const commands: Array<readonly string[]> = auth ? [['AUTH', password as string]] : [];
+  const commands: Array<readonly string[]> = [];
+  if (password !== undefined)
+    commands.push(username === undefined ? ['AUTH', password] : ['AUTH', username, password]);
   commands.push(...list);
   const what = list.map((args) => args[0]).join('+');
 
