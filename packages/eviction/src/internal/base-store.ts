@@ -19,7 +19,9 @@ import type {
 } from '../types';
 
 const SCOPE = '[dc:eviction]';
-const INITIAL_CAPACITY = 64;
+/** Stores up to this many slots allocate them all up front; larger ones start here and double. */
+const PREALLOCATE_LIMIT = 1 << 16;
+const INITIAL_CAPACITY = 1 << 10;
 
 /** How a slot leaves the store; decides which event fires. */
 type Removal = 0 | 1 | 2 | 3;
@@ -54,6 +56,11 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   protected capacity: number;
   protected readonly slotLimit: number;
 
+  /**
+   * True when a plain `set(key, value)` needs no TTL, size or candidate bookkeeping (`allkeys-*`,
+   * no `defaultTtlMs`, no `maxBytes`), so a policy may take its own fast path.
+   */
+  protected readonly plainWrites: boolean;
   /** True when every entry is a candidate (`allkeys-*`); false for `volatile-*`. */
   protected readonly allKeys: boolean;
   /** False only for `noeviction`. */
@@ -74,7 +81,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   protected evictions = 0;
   protected expirations = 0;
 
-  private evictListeners: Array<EvictListener<V>> = [];
+  protected evictListeners: Array<EvictListener<V>> = [];
   private expireListeners: Array<ExpireListener<V>> = [];
   private listenerError: { error: unknown } | undefined;
 
@@ -109,9 +116,14 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     this.allKeys = options.mode.startsWith('allkeys');
     this.evicts = options.mode !== 'noeviction';
     this.admitAfterInsert = admitAfterInsert;
+    this.plainWrites =
+      this.allKeys && options.defaultTtlMs === 0 && options.maxBytes === Number.POSITIVE_INFINITY;
     // Insert-then-admit holds one entry over the budget for an instant.
     this.slotLimit = options.maxEntries + (admitAfterInsert ? 1 : 0);
-    this.capacity = Math.min(this.slotLimit, INITIAL_CAPACITY);
+    // Doubling stops at `slotLimit`, so a bounded store ends with no slack.
+    this.capacity = this.slotLimit <= PREALLOCATE_LIMIT ? this.slotLimit : INITIAL_CAPACITY;
+    this.keyList = new Array<string | undefined>(this.capacity).fill(undefined);
+    this.valList = new Array<V | undefined>(this.capacity).fill(undefined);
     this.freeSlots = new Int32Array(this.capacity);
     if (options.maxBytes !== Number.POSITIVE_INFINITY) this.sizes = new Float64Array(this.capacity);
   }
@@ -429,8 +441,8 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
 
   clear(): void {
     this.map.clear();
-    this.keyList = [];
-    this.valList = [];
+    this.keyList.fill(undefined);
+    this.valList.fill(undefined);
     this.fill = 0;
     this.freeTop = 0;
     if (this.exp !== null) this.exp.fill(0);
@@ -448,6 +460,18 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     this.timer?.cancel();
     this.timer = undefined;
     this.clear();
+  }
+
+  /** Emits `'evict'` (reason `capacity`) for an entry a fast path already removed. */
+  protected emitEvict(key: string, value: V): void {
+    for (const listener of this.evictListeners) {
+      try {
+        listener(key, value, 'capacity');
+      } catch (error) {
+        this.listenerError ??= { error };
+      }
+    }
+    this.flushListenerError();
   }
 
   /** Removes an expired `slot` found by a read (emits `'expire'`). */
@@ -529,6 +553,15 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     };
     const free = new Int32Array(capacity);
     free.set(this.freeSlots);
+    // Exact-size copies: growing by push would leave V8's 1.5x backing-store slack behind.
+    const keyList = new Array<string | undefined>(capacity).fill(undefined);
+    const valList = new Array<V | undefined>(capacity).fill(undefined);
+    for (let i = 0; i < this.capacity; i++) {
+      keyList[i] = this.keyList[i];
+      valList[i] = this.valList[i];
+    }
+    this.keyList = keyList;
+    this.valList = valList;
     this.freeSlots = free;
     this.exp = growF64(this.exp);
     this.sizes = growF64(this.sizes);

@@ -1,10 +1,10 @@
 /**
  * A 4-bit count-min sketch as in Caffeine's `FrequencySketch`: 16 counters per row (two
- * `Uint32` words), one row per hash function picked from the item's hash, four hash functions,
- * and every counter halved ("reset") after `sampleSize` (10 x capacity) increments, so old
- * popularity fades. Items are 32-bit hashes; see {@link hashKey}.
+ * `Uint32` words), four hash functions each picking a row and one of four counters in it, and
+ * every counter halved ("reset") after `sampleSize` (10 x capacity) increments, so old
+ * popularity fades. Items are 32-bit hashes (see {@link hashKey}); the four rows come from
+ * double hashing (`h1 + i * h2`, Kirsch & Mitzenmacher), which costs one multiply per item.
  */
-const SEEDS = [0x97cb3127, 0xb8c2f81d, 0x6a09e667, 0xc3a5c85c] as const;
 
 export class FrequencySketch {
   private readonly table: Uint32Array;
@@ -20,42 +20,41 @@ export class FrequencySketch {
     this.sampleSize = Math.max(10, 10 * capacity);
   }
 
-  private row(hash: number, i: number): number {
-    const seed = SEEDS[i as 0 | 1 | 2 | 3];
-    let h = Math.imul((hash + seed) | 0, seed | 1);
-    h ^= h >>> 17;
-    h = Math.imul(h, 0xed5ad4bb);
-    h ^= h >>> 11;
-    return h & this.rowMask;
-  }
-
   /** Counts one more occurrence of `hash`; halves every counter every `sampleSize` counts. */
   increment(hash: number): void {
-    const start = (hash & 3) << 2;
     const table = this.table;
+    const mask = this.rowMask;
+    const start = (hash & 3) << 2;
+    const step = stepOf(hash);
+    let row = rowOf(hash) & mask;
     let added = false;
     for (let i = 0; i < 4; i++) {
       const counter = start + i;
-      const word = (this.row(hash, i) << 1) + (counter >>> 3);
+      const word = (row << 1) + (counter >>> 3);
       const shift = (counter & 7) << 2;
       const value = table[word]!;
       if (((value >>> shift) & 15) !== 15) {
         table[word] = value + (1 << shift);
         added = true;
       }
+      row = (row + step) & mask;
     }
     if (added && ++this.additions === this.sampleSize) this.reset();
   }
 
   /** The estimated count of `hash` (0..15). */
   frequency(hash: number): number {
+    const table = this.table;
+    const mask = this.rowMask;
     const start = (hash & 3) << 2;
+    const step = stepOf(hash);
+    let row = rowOf(hash) & mask;
     let min = 15;
     for (let i = 0; i < 4; i++) {
       const counter = start + i;
-      const word = (this.row(hash, i) << 1) + (counter >>> 3);
-      const value = (this.table[word]! >>> ((counter & 7) << 2)) & 15;
+      const value = (table[(row << 1) + (counter >>> 3)]! >>> ((counter & 7) << 2)) & 15;
       if (value < min) min = value;
+      row = (row + step) & mask;
     }
     return min;
   }
@@ -98,4 +97,16 @@ export function hashKey(key: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h | 0;
+}
+
+/** First row of `hash` (double hashing's h1). */
+function rowOf(hash: number): number {
+  const a = Math.imul(hash, 0x9e3779b1);
+  return a ^ (a >>> 15);
+}
+
+/** Odd row stride of `hash` (double hashing's h2), odd so it cycles through every row. */
+function stepOf(hash: number): number {
+  const b = Math.imul(hash ^ (hash >>> 13), 0x85ebca6b);
+  return ((b ^ (b >>> 16)) >>> 8) | 1;
 }

@@ -1,4 +1,5 @@
 import type { ResolvedMemoryStoreOptions } from '../options';
+import type { SetOptions } from '../types';
 import { BaseStore } from './base-store';
 
 /**
@@ -51,6 +52,35 @@ export class LruStore<V> extends BaseStore<V> {
     }
     this.hits++;
     return this.valList[slot];
+  }
+
+  // Fast path for `set(key, value)` on a plain allkeys store: update in place, or recycle the
+  // tail's slot for the newcomer. Anything with a TTL or options goes through the base.
+  override set(key: string, value: V, options?: SetOptions): boolean {
+    if (options !== undefined || !this.plainWrites || typeof key !== 'string') {
+      return super.set(key, value, options);
+    }
+    let slot = this.map.get(key);
+    const exp = this.exp;
+    if (slot !== undefined) {
+      if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
+      this.valList[slot] = value;
+      this.touch(slot);
+      return true;
+    }
+    if (this.map.size < this.maxEntries) return super.set(key, value, options);
+    slot = this.tail;
+    if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
+    const oldKey = this.keyList[slot] as string;
+    const oldValue = this.valList[slot] as V;
+    this.map.delete(oldKey);
+    this.map.set(key, slot);
+    this.keyList[slot] = key;
+    this.valList[slot] = value;
+    this.evictions++;
+    this.touch(slot);
+    if (this.evictListeners.length !== 0) this.emitEvict(oldKey, oldValue);
+    return true;
   }
 
   protected link(slot: number): void {

@@ -1,4 +1,5 @@
 import type { ResolvedMemoryStoreOptions } from '../options';
+import type { SetOptions } from '../types';
 import { BaseStore } from './base-store';
 
 /**
@@ -41,6 +42,35 @@ export class SieveStore<V> extends BaseStore<V> {
     this.visited[slot] = 1;
     this.hits++;
     return this.valList[slot];
+  }
+
+  // Fast path for `set(key, value)` on a plain allkeys store: update in place (counts as a
+  // visit), or let the hand pick a victim and reuse its slot at the head.
+  override set(key: string, value: V, options?: SetOptions): boolean {
+    if (options !== undefined || !this.plainWrites || typeof key !== 'string') {
+      return super.set(key, value, options);
+    }
+    let slot = this.map.get(key);
+    const exp = this.exp;
+    if (slot !== undefined) {
+      if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
+      this.valList[slot] = value;
+      this.visited[slot] = 1;
+      return true;
+    }
+    if (this.map.size < this.maxEntries || exp !== null) return super.set(key, value, options);
+    slot = this.victim(-1);
+    const oldKey = this.keyList[slot] as string;
+    const oldValue = this.valList[slot] as V;
+    this.unlink(slot);
+    this.map.delete(oldKey);
+    this.map.set(key, slot);
+    this.keyList[slot] = key;
+    this.valList[slot] = value;
+    this.evictions++;
+    this.link(slot);
+    if (this.evictListeners.length !== 0) this.emitEvict(oldKey, oldValue);
+    return true;
   }
 
   protected link(slot: number): void {
