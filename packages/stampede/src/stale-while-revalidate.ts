@@ -407,9 +407,12 @@ export function createStaleWhileRevalidate<V = unknown>(
     const current = entry as CacheEntry<V>;
     const stale = decision === 'refresh-in-background';
     const until = retryAt.get(key);
-    if (until !== undefined && now < until) {
-      if (stale) staleServed++;
-      return current.value;
+    if (until !== undefined) {
+      if (now < until) {
+        if (stale) staleServed++;
+        return current.value;
+      }
+      retryAt.delete(key);
     }
     const joining = flights.has(key);
     const flight = startLoad(key, loader, current);

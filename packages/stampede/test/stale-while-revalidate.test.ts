@@ -128,6 +128,24 @@ describe('createStaleWhileRevalidate', () => {
     expect(s.errors).toEqual([[boom, 'load']]);
   });
 
+  it('reports a failed background refresh nobody awaits to onError, without an unhandled rejection', async () => {
+    const s = setup();
+    await seedStale(s);
+    const boom = new Error('refresh failed');
+    const unhandled = await countUnhandledRejections(async () => {
+      await expect(
+        s.swr.getOrLoad('k', async () => {
+          await delay(s.clock, 10);
+          throw boom;
+        }),
+      ).resolves.toBe('old');
+      await s.clock.advanceAsync(10);
+    });
+    expect(unhandled).toBe(0);
+    expect(s.errors).toEqual([[boom, 'load']]);
+    expect(s.swr.inFlightCount()).toBe(0);
+  });
+
   it('rejects every waiter with the loader error on a miss and retries on the next call', async () => {
     const s = setup();
     const boom = new Error('nope');
