@@ -10,13 +10,28 @@
  * Run: pnpm --filter @dc/core build && pnpm --filter @dc/strategies build && pnpm --filter @dc/bench strategies
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CacheEntry, CacheStore, DataSource } from '@dc/core';
 import { createEntry, defineStore, systemClock } from '@dc/core';
 import { createCacheAside, createWriteBehind, createWriteThrough } from '@dc/strategies';
-import Database from 'better-sqlite3';
 import { seededRandom } from './harness';
+
+interface Statement<P extends unknown[], R> {
+  get(...params: P): R | undefined;
+  run(...params: P): unknown;
+}
+interface SqliteDatabase {
+  pragma(source: string): unknown;
+  exec(source: string): void;
+  prepare<P extends unknown[], R = unknown>(source: string): Statement<P, R>;
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  close(): void;
+}
+// The bench package has no @types/better-sqlite3; load it through require and describe the
+// members used here.
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => SqliteDatabase;
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WRITES_PER_ROUND = Number(process.env.BENCH_WRITES ?? 5_000);

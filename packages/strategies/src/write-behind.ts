@@ -20,7 +20,7 @@ import { KeyMutex } from './internal/key-mutex';
 import { notify } from './internal/notify';
 import { assertClock, assertOptionalFunction, assertStore, SCOPE, stripUndefined } from './internal/options';
 import { createMemoryWriteQueue } from './memory-write-queue';
-import type { QueuedWrite, WriteQueue, WriteRequest } from './write-queue';
+import type { QueuedWrite, WriteQueue, WriteQueueStats, WriteRequest } from './write-queue';
 
 /** What write-behind does when the queue is full. */
 export type BackpressurePolicy = 'reject' | 'write-through';
@@ -225,9 +225,12 @@ export interface WriteBehind<V> {
    * source's `load` (cached on the way back). Without `load`, a miss resolves `undefined`.
    */
   get(key: string): Promise<V | undefined>;
-  /** Flushes now until the queue is empty or an attempt fails. */
+  /**
+   * Flushes now until the queue is empty or an attempt fails.
+   * @throws ClosedError after `close()`.
+   */
   flush(): Promise<FlushReport>;
-  /** Counters and queue gauges. */
+  /** Counters and queue gauges; after `close()` with the default queue the gauges read 0. */
   metrics(): Promise<WriteBehindMetrics>;
   /**
    * Stops accepting writes (later calls reject with `E_CLOSED`) and flushes, retrying with
@@ -656,6 +659,7 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
     },
 
     async flush() {
+      if (closed) throw new ClosedError(`[dc:${SCOPE}] write-behind is closed; close() already flushed`);
       const before = counters.flushed;
       cancelTimer();
       if (running !== undefined) await running;
@@ -669,7 +673,14 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
     },
 
     async metrics() {
-      const stats = await queue.pending();
+      let stats: WriteQueueStats;
+      try {
+        stats = await queue.pending();
+      } catch (error) {
+        // After close() the default queue is gone (close reported what it lost): gauges read 0.
+        if (!(closed && ownsQueue)) throw error;
+        stats = { depth: 0, inFlight: 0, oldestEnqueuedAt: undefined };
+      }
       const lagMs =
         stats.oldestEnqueuedAt === undefined ? 0 : Math.max(0, clock.now() - stats.oldestEnqueuedAt);
       return { depth: stats.depth, inFlight: stats.inFlight, lagMs, ...counters };
@@ -712,7 +723,8 @@ export function createWriteBehind<V>(options: WriteBehindOptions<V>): WriteBehin
     const before = counters.flushed;
     const deadline = clock.now() + timeoutMs;
     cancelTimer();
-    await writeLocks.settled();
+    // Writes already inside their key's chain finish enqueueing first (bounded by the deadline).
+    await raceTimer(writeLocks.settled(), timeoutMs);
     cancelTimer();
     let timedOut = false;
     for (let guard = 0; guard <= maxQueueSize * 4; guard++) {

@@ -157,6 +157,9 @@ describe('createWriteBehind', () => {
     expect(r.source.data.size).toBe(250);
     const error = await r.wb.set('late', 'x').catch((e: unknown) => e);
     expect(isDcError(error, 'E_CLOSED')).toBe(true);
+    expect(isDcError(await r.wb.flush().catch((e: unknown) => e), 'E_CLOSED')).toBe(true);
+    expect(await r.wb.metrics()).toMatchObject({ depth: 0, flushed: 250, sourceWrites: 250 });
+    expect(await r.wb.close()).toBe(report);
   });
 
   it('stops at its deadline and reports what remains when the source stays down during close', async () => {
@@ -271,6 +274,46 @@ describe('createWriteBehind', () => {
     expect(r.store.entries.get('k')?.value).toBe('v49');
     await drain(r);
     expect(r.source.data.get('k')).toBe('v49');
+  });
+
+  it('recovers every acknowledged write from a shared queue when the first flusher dies with entries pending', async () => {
+    const queueClock = createManualClock(0);
+    const queue = createMemoryWriteQueue<string>({ clock: queueClock, maxSize: 2_000 });
+    const source = createSqliteSource();
+    const deadClock = createManualClock(0);
+    const first = createWriteBehind<string>({
+      store: createTestStore<string>(deadClock),
+      dataSource: source,
+      ttlMs: 60_000,
+      queue,
+      consumer: 'app-1',
+      clock: deadClock,
+    });
+    const model = new Map<string, string>();
+    for (let i = 0; i < 1_000; i++) {
+      await first.set(`k${i % 100}`, `v${i}`);
+      model.set(`k${i % 100}`, `v${i}`);
+    }
+    source.down = true;
+    await deadClock.advanceAsync(1_000);
+    expect((await queue.pending()).inFlight).toBeGreaterThan(0);
+    // app-1 is gone (its clock never moves again); app-2 starts and takes over after claimIdleMs.
+    source.down = false;
+    const second = createWriteBehind<string>({
+      store: createTestStore<string>(queueClock),
+      dataSource: source,
+      ttlMs: 60_000,
+      queue,
+      consumer: 'app-2',
+      claimIdleMs: 5_000,
+      clock: queueClock,
+    });
+    await queueClock.advanceAsync(5_000);
+    const report = await second.flush();
+    expect(report).toEqual({ flushed: 1_000, remaining: 0, incomplete: false });
+    expect(source.rows()).toEqual(model);
+    expect(await queue.pending()).toEqual({ depth: 0, inFlight: 0, oldestEnqueuedAt: undefined });
+    source.close();
   });
 
   it('drains to a real SQLite source in batches when closed', async () => {

@@ -27,7 +27,12 @@ export class KeyMutex {
       if (tail !== undefined) previous.push(tail);
     }
     const result = previous.length === 0 ? invoke(task) : Promise.all(previous).then(task);
-    for (const key of unique) this.track(key, result);
+    // One shared tail for every key keeps a large batch at two promises, not two per key.
+    const tail = result.then(noop, noop);
+    for (const key of unique) this.tails.set(key, tail);
+    void tail.then(() => {
+      for (const key of unique) if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
     return result;
   }
 
