@@ -39,6 +39,7 @@ const entries = keys.map((key, i) => ({
 }));
 
 const l1 = createL1Store({ maxEntries: ENTRIES, defaultTtlMs: LONG_MS });
+const l1Clones = createL1Store({ maxEntries: ENTRIES, defaultTtlMs: LONG_MS, cloneValues: true });
 const l1NodeCache = createL1Store({ backend: 'node-cache', maxEntries: ENTRIES, defaultTtlMs: LONG_MS });
 const nodeCacheDefault = new NodeCache({ stdTTL: LONG_MS / 1000 });
 const nodeCacheNoClones = new NodeCache({ stdTTL: LONG_MS / 1000, useClones: false });
@@ -48,6 +49,7 @@ keys.forEach((key, i) => {
   const entry = entries[i] as (typeof entries)[number];
   l1.setSync(key, entry);
   l1NodeCache.setSync(key, entry);
+  l1Clones.setSync(key, entry);
   nodeCacheDefault.set(key, entry);
   nodeCacheNoClones.set(key, entry);
   lru.set(key, entry);
@@ -69,6 +71,7 @@ const syncRows = compare(
     syncCandidate('lru-cache 11 get', (k) => lru.get(k)),
     syncCandidate('@dc/l1 getSync (memory)', (k) => l1.getSync(k)),
     syncCandidate('@dc/l1 getSync (backend node-cache)', (k) => l1NodeCache.getSync(k)),
+    syncCandidate('@dc/l1 getSync (cloneValues: true)', (k) => l1Clones.getSync(k)),
   ],
   { baseline: 'node-cache get (useClones: true, default)' },
 );
@@ -147,6 +150,6 @@ const asyncRows = await compareAsync(
 );
 printComparison(`get-hit, awaited, ${ENTRIES} entries (ratio vs node-cache default)`, asyncRows);
 
-await Promise.all([l1.close(), l1NodeCache.close()]);
+await Promise.all([l1.close(), l1NodeCache.close(), l1Clones.close()]);
 nodeCacheDefault.close();
 nodeCacheNoClones.close();

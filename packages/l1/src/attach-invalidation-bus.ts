@@ -6,6 +6,7 @@ import type { ChangeListener } from './internal/l1-internals';
 import { l1InternalsOf } from './internal/l1-internals';
 import type { Invalidation, InvalidationBus } from './invalidation';
 import { INVALIDATION_VERSION } from './invalidation';
+import type { L1Store } from './l1-store';
 
 /** Options of {@link attachInvalidationBus}. */
 export interface AttachInvalidationBusOptions {
@@ -116,7 +117,7 @@ function resolveAttachOptions(options: AttachInvalidationBusOptions, defaultCloc
  *   a bus, or a bad option; ClosedError when the store or the bus is closed.
  */
 export function attachInvalidationBus(
-  l1: object,
+  l1: L1Store<unknown>,
   bus: InvalidationBus,
   options: AttachInvalidationBusOptions = {},
 ): InvalidationLink {

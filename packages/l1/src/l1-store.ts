@@ -9,7 +9,7 @@ import {
 } from '@dc/core';
 import type { InvalidationLink } from './attach-invalidation-bus';
 import { attachInvalidationBus } from './attach-invalidation-bus';
-import type { L1Backend, RemovalCause } from './internal/backend';
+import type { L1Backend, RemovalCause, Slot } from './internal/backend';
 import { ChangeLog } from './internal/change-log';
 import { describeValue } from './internal/describe';
 import type { Attachment, ChangeListener } from './internal/l1-internals';
@@ -19,6 +19,8 @@ import { createNodeCacheBackend, loadNodeCache } from './internal/node-cache-bac
 import type { L1BackendName, L1StoreOptions } from './l1-options';
 import { resolveL1StoreOptions } from './l1-options';
 import { ENTRY_OVERHEAD_BYTES } from './size-of';
+
+const RESOLVED_MISS: Promise<undefined> = Promise.resolve(undefined);
 
 /** A version of the L1 taken by {@link L1Store.beginFill}. */
 export type FillToken = number;
@@ -224,17 +226,20 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
     sets++;
   };
 
-  const getSync = (key: string): CacheEntry<V> | undefined => {
+  const lookup = (key: string): Slot<V> | undefined => {
     if (closed || typeof key !== 'string' || key.length === 0 || key.length > maxKeyLength) checkKey(key);
     // The backend checks the deadline (never after `expiresAt`) with this store's clock, so a
     // hit reads the clock once.
-    const entry = backend.get(key);
-    if (entry === undefined) {
-      misses++;
-      return undefined;
-    }
-    hits++;
-    return cloneValues ? { ...entry, value: cloneValue(entry.value) } : entry;
+    const slot = backend.get(key);
+    if (slot === undefined) misses++;
+    else hits++;
+    return slot;
+  };
+
+  const getSync = (key: string): CacheEntry<V> | undefined => {
+    const slot = lookup(key);
+    if (slot === undefined) return undefined;
+    return cloneValues ? { ...slot.entry, value: cloneValue(slot.entry.value) } : slot.entry;
   };
 
   const setSync = (key: string, entry: CacheEntry<V>): void => {
@@ -313,7 +318,12 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
     // extra promise or microtask, and bad input still becomes a rejection rather than a throw.
     get(key) {
       try {
-        return Promise.resolve(getSync(key));
+        if (cloneValues) return Promise.resolve(getSync(key));
+        const slot = lookup(key);
+        if (slot === undefined) return RESOLVED_MISS;
+        // A settled promise is immutable, so every awaited hit of this entry can share one.
+        if (slot.promise === undefined) slot.promise = Promise.resolve(slot.entry);
+        return slot.promise;
       } catch (error) {
         return Promise.reject(error);
       }

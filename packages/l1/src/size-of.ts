@@ -7,8 +7,8 @@
  * huge or cyclic value costs a bounded amount of time and is counted at least that large.
  */
 
-/** Bytes the L1 charges for one entry besides its key and value (entry object, index slots). */
-export const ENTRY_OVERHEAD_BYTES = 64;
+/** Bytes the L1 charges for one entry besides its key and value (entry, slot, its promise, index). */
+export const ENTRY_OVERHEAD_BYTES = 96;
 
 const OBJECT_HEADER_BYTES = 32;
 const SLOT_BYTES = 8;

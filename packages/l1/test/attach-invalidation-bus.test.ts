@@ -322,7 +322,7 @@ describe('attachInvalidationBus', () => {
     };
     expect(
       isDcError(
-        errorOf(() => attachInvalidationBus({}, bus)),
+        errorOf(() => attachInvalidationBus({} as L1Store<unknown>, bus)),
         'E_INVALID_OPTION',
       ),
     ).toBe(true);

@@ -213,6 +213,21 @@ describe.each(L1_BACKENDS)('createL1Store (backend %s)', (backend: L1BackendName
     expect(l1.getSync('k')?.value).toEqual({ list: [1, 2] });
   });
 
+  it('hands out one settled promise per entry to awaited hits, and a new one after a write', async () => {
+    const { l1, entry } = setup();
+    const first = l1.get('k');
+    expect(await first).toBeUndefined();
+    expect(l1.get('k')).toBe(first);
+    l1.setSync('k', entry(1));
+    const hit = l1.get('k');
+    expect(l1.get('k')).toBe(hit);
+    expect((await hit)?.value).toBe(1);
+    l1.setSync('k', entry(2));
+    expect(l1.get('k')).not.toBe(hit);
+    expect((await l1.get('k'))?.value).toBe(2);
+    expect(l1.stats()).toMatchObject({ hits: 4, misses: 2 });
+  });
+
   it('returns the same object on a hit when cloneValues is off', () => {
     const { l1, entry } = setup();
     const value = { a: 1 };

@@ -4,14 +4,23 @@ import type { CacheEntry } from '@dc/core';
 export type RemovalCause = 'evict' | 'expire';
 
 /**
+ * What a backend holds per key: the entry, and the settled promise the async `get` hands out
+ * for it, made on the first async hit and reused, so an awaited hit allocates nothing.
+ */
+export interface Slot<V> {
+  readonly entry: CacheEntry<V>;
+  promise: Promise<CacheEntry<V>> | undefined;
+}
+
+/**
  * The bounded map under an L1 store. The store validates keys and entries and sizes them; a
  * backend keeps entries within its `maxEntries`/`maxBytes` by evicting, reports removals
  * through `onRemove`, and never returns an entry at or after the `deadline` it was stored
  * with, judged by the L1's clock (so the hit path reads the clock once, in the backend).
  */
 export interface L1Backend<V> {
-  /** The stored entry while the clock is before its deadline, else `undefined`. */
-  get(key: string): CacheEntry<V> | undefined;
+  /** The stored slot while the clock is before its deadline, else `undefined`. */
+  get(key: string): Slot<V> | undefined;
   /**
    * Stores `entry` until `deadline` (epoch ms, in the future), charged `bytes` against the byte
    * budget. `false` when the policy refused it (`tinylfu` admission).

@@ -1,7 +1,7 @@
-import type { CacheEntry, Clock } from '@dc/core';
+import type { Clock } from '@dc/core';
 import { createMemoryStore } from '@dc/eviction';
 import type { L1Policy } from '../l1-options';
-import type { L1Backend, RemovalListener } from './backend';
+import type { L1Backend, RemovalListener, Slot } from './backend';
 
 /** Options of {@link createMemoryBackend}. */
 export interface MemoryBackendOptions {
@@ -15,7 +15,7 @@ export interface MemoryBackendOptions {
 /** An {@link L1Backend} over `@dc/eviction`'s bounded store (passive + sampled active expiry). */
 export function createMemoryBackend<V>(options: MemoryBackendOptions): L1Backend<V> {
   const { maxEntries, maxBytes, policy, clock, onRemove } = options;
-  const store = createMemoryStore<CacheEntry<V>>({
+  const store = createMemoryStore<Slot<V>>({
     maxEntries,
     ...(Number.isFinite(maxBytes) ? { maxBytes, sizeOf: () => 0 } : {}),
     policy,
@@ -30,7 +30,8 @@ export function createMemoryBackend<V>(options: MemoryBackendOptions): L1Backend
     set(key, entry, deadline, bytes) {
       setOptions.expiresAt = deadline;
       setOptions.size = bytes;
-      return store.set(key, entry, setOptions);
+      const slot: Slot<V> = { entry, promise: undefined };
+      return store.set(key, slot, setOptions);
     },
     delete: (key) => store.delete(key),
     clear: () => store.clear(),

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import type { CacheEntry, Clock } from '@dc/core';
+import type { Clock } from '@dc/core';
 import { InvalidOptionError } from '@dc/core';
-import type { L1Backend, RemovalListener } from './backend';
+import type { L1Backend, RemovalListener, Slot } from './backend';
 
 /** The part of node-cache 5 the backend uses (its own types stay out of our declarations). */
 export interface NodeCacheLike {
@@ -56,9 +56,8 @@ export interface NodeCacheBackendOptions {
   readonly onRemove: RemovalListener;
 }
 
-/** What the backend keeps in node-cache: the entry and the instant the L1 drops it. */
-interface Slot<V> {
-  readonly entry: CacheEntry<V>;
+/** What the backend keeps in node-cache: the slot and the instant the L1 drops it. */
+interface DeadlineSlot<V> extends Slot<V> {
   readonly deadline: number;
 }
 
@@ -103,9 +102,9 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
 
   return {
     get(key) {
-      const slot = cache.get(PREFIX + key) as Slot<V> | undefined;
+      const slot = cache.get(PREFIX + key) as DeadlineSlot<V> | undefined;
       if (slot === undefined) return undefined;
-      if (clock.now() < slot.deadline) return slot.entry;
+      if (clock.now() < slot.deadline) return slot;
       forget(key);
       cache.del(PREFIX + key);
       onRemove(key, 'expire');
@@ -119,7 +118,7 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
         cache.del(PREFIX + oldest);
         onRemove(oldest, 'evict');
       }
-      const slot: Slot<V> = { entry, deadline };
+      const slot: DeadlineSlot<V> = { entry, promise: undefined, deadline };
       // node-cache's own TTL (real time) only reclaims memory; `deadline` decides on reads.
       cache.set(PREFIX + key, slot, Math.max(deadline - clock.now(), 1) / 1000);
       order.set(key, bytes);
@@ -128,7 +127,7 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
     },
     delete(key) {
       if (!forget(key)) return false;
-      const slot = cache.get(PREFIX + key) as Slot<V> | undefined;
+      const slot = cache.get(PREFIX + key) as DeadlineSlot<V> | undefined;
       cache.del(PREFIX + key);
       return slot !== undefined && clock.now() < slot.deadline;
     },
