@@ -221,25 +221,32 @@ export async function launchNode(spec: NodeSpec): Promise<RedisNode> {
     (proc.stderr as { unref?: () => void } | null)?.unref?.();
     state = 'running';
 
+    const startup = new AbortController();
     const exitedEarly = exited.then(() => {
       throw new Error(
         `[dc:testkit] ${spec.kind} on port ${spec.port} exited during startup.\n${stderr}${logTail(logFile)}`,
       );
     });
+    exitedEarly.catch(() => {});
+    const answering = waitFor(
+      async () => (await sendCommand(['PING'], { ...target, timeoutMs: 500 })) === 'PONG',
+      {
+        timeoutMs: STARTUP_TIMEOUT_MS,
+        intervalMs: 15,
+        what: `${spec.kind} on port ${spec.port} to answer PING`,
+        signal: startup.signal,
+      },
+    );
+    // Whichever of the two loses the race settles later; neither may surface as unhandled.
+    answering.catch(() => {});
     try {
-      await Promise.race([
-        exitedEarly,
-        waitFor(async () => (await sendCommand(['PING'], { ...target, timeoutMs: 500 })) === 'PONG', {
-          timeoutMs: STARTUP_TIMEOUT_MS,
-          intervalMs: 15,
-          what: `${spec.kind} on port ${spec.port} to answer PING`,
-        }),
-      ]);
+      await Promise.race([exitedEarly, answering]);
     } catch (error) {
       await killProcess();
       throw error;
     } finally {
-      exitedEarly.catch(() => {});
+      // Stops the PING poll when the process exited first.
+      startup.abort();
     }
   };
 

@@ -6,6 +6,8 @@ export interface WaitForOptions {
   intervalMs?: number;
   /** What is being waited for, used in the timeout message. */
   what: string;
+  /** Stops polling and rejects with the signal's reason once aborted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -17,10 +19,11 @@ export async function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   options: WaitForOptions,
 ): Promise<T> {
-  const { timeoutMs, intervalMs = 25, what } = options;
+  const { timeoutMs, intervalMs = 25, what, signal } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    signal?.throwIfAborted();
     try {
       const result = await check();
       if (result !== undefined && result !== false) return result;
