@@ -89,7 +89,8 @@ export interface L1Store<V = unknown> extends CacheStore<V>, SyncCacheStore<V> {
    * Stores `entry` read from a lower tier (no bus notification). With `token`, the fill is
    * refused (returns `false`, nothing stored) when the key was written, deleted or invalidated
    * after {@link L1Store.beginFill} returned it, so a slow load cannot resurrect a deleted or
-   * overwritten value. Also `false` for an entry already past `expiresAt` or too large.
+   * overwritten value. Also `false` for an entry already past `expiresAt` or too large (the
+   * key's older entry is then removed).
    */
   fillSync(key: string, entry: CacheEntry<V>, token?: FillToken): boolean;
   /** Keys held (may include expired entries not yet reclaimed). */
@@ -270,7 +271,11 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
       fillsRefused++;
       return false;
     }
-    if (bytes > maxEntryBytes) return false;
+    if (bytes > maxEntryBytes) {
+      // What the L1 holds for the key is older than what the lower tier just returned.
+      backend.delete(key);
+      return false;
+    }
     if (!store(key, entry, bytes)) return false;
     fills++;
     return true;

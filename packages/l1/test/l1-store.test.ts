@@ -202,6 +202,13 @@ describe.each(L1_BACKENDS)('createL1Store (backend %s)', (backend: L1BackendName
     expect(l1.getSync('a')).toBeUndefined();
   });
 
+  it('refuses a fill larger than maxEntryBytes and drops the older entry of that key', () => {
+    const { l1, entry } = setup({ maxEntryBytes: 500, sizeOf: (v) => (v === 'big' ? 2_000 : 10) });
+    l1.fillSync('k', entry('old'));
+    expect(l1.fillSync('k', entry('big'))).toBe(false);
+    expect(l1.getSync('k')).toBeUndefined();
+  });
+
   it('copies values on write and read when cloneValues is on', () => {
     const { l1, entry } = setup({ cloneValues: true });
     const value = { list: [1, 2] };
