@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { assertInteger } from '@dc/core';
 import { requireRedisBinaries } from './binaries';
 import type { RespReply } from './internal/resp';
 import { waitFor } from './internal/wait';
@@ -55,10 +56,13 @@ const NODE_COUNT = 6;
  * `redis-cli --cluster create … --cluster-replicas 1 --cluster-yes`, and resolves once every
  * node reports `cluster_state:ok` and every replica has `master_link_status:up` — a replica
  * killed before its first sync never fails over (FAULTS B3).
+ * @throws InvalidOptionError (`E_INVALID_OPTION`) for a non-integer or non-positive timeout.
  */
 export async function startCluster(options: StartClusterOptions = {}): Promise<RedisClusterHandle> {
   const { nodeTimeoutMs, readyTimeoutMs } = { ...DEFAULT_CLUSTER_OPTIONS, ...options };
   const { args = [], password } = options;
+  assertInteger(nodeTimeoutMs, 'nodeTimeoutMs', 1, 'testkit');
+  assertInteger(readyTimeoutMs, 'readyTimeoutMs', 1, 'testkit');
   const { redisCli } = requireRedisBinaries();
   const nodeArgs = ['--cluster-node-timeout', String(nodeTimeoutMs), ...args];
 

@@ -1,4 +1,4 @@
-import type { CacheStore, ManualClock } from '@dc/core';
+import { assertTtlMs, type CacheStore, type ManualClock } from '@dc/core';
 import { afterEach, describe, it } from 'vitest';
 import { CONFORMANCE_CASES, caseContext } from './internal/conformance-cases';
 
@@ -50,6 +50,7 @@ export const DEFAULT_CONFORMANCE_OPTIONS: Readonly<Required<ConformanceOptions>>
  * `create` runs before every test and must return an empty store; start shared servers in a
  * `beforeAll` of the calling file. After each test the suite calls the subject's `cleanup`, or
  * `store.close()` when there is none.
+ * @throws InvalidOptionError (`E_INVALID_OPTION`) for a non-positive `realTimeTtlMs` or `expiryPollMs`.
  */
 export function runCacheStoreConformance(
   name: string,
@@ -57,6 +58,8 @@ export function runCacheStoreConformance(
   options: ConformanceOptions = {},
 ): void {
   const resolved = Object.freeze({ ...DEFAULT_CONFORMANCE_OPTIONS, ...options });
+  assertTtlMs(resolved.realTimeTtlMs, 'realTimeTtlMs', 'testkit');
+  assertTtlMs(resolved.expiryPollMs, 'expiryPollMs', 'testkit');
   let current: ConformanceSubject | undefined;
 
   describe(`${name} (CacheStore conformance)`, () => {

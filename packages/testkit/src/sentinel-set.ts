@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertInteger, InvalidOptionError } from '@dc/core';
 import { waitFor } from './internal/wait';
 import { type RedisNode, startWithRetries } from './redis-node';
 import { startReplicaPair, waitForStreaming } from './replica-set';
@@ -52,6 +53,7 @@ export const DEFAULT_SENTINEL_SET_OPTIONS = Object.freeze({
  * Starts a primary, a replica and three sentinels (`redis-server sentinel.conf --sentinel`), and
  * resolves once every sentinel reports `num-other-sentinels` = 2 and sees the replica, and the
  * replica link is up.
+ * @throws InvalidOptionError (`E_INVALID_OPTION`) for a bad timeout, quorum or master name.
  */
 export async function startSentinelSet(options: StartSentinelSetOptions = {}): Promise<SentinelSetHandle> {
   const { masterName, downAfterMs, failoverTimeoutMs, quorum, readyTimeoutMs } = {
@@ -59,6 +61,20 @@ export async function startSentinelSet(options: StartSentinelSetOptions = {}): P
     ...options,
   };
   const { args, password } = options;
+  assertInteger(downAfterMs, 'downAfterMs', 1, 'testkit');
+  assertInteger(failoverTimeoutMs, 'failoverTimeoutMs', 1, 'testkit');
+  assertInteger(quorum, 'quorum', 1, 'testkit');
+  assertInteger(readyTimeoutMs, 'readyTimeoutMs', 1, 'testkit');
+  if (quorum > 3) {
+    throw new InvalidOptionError(
+      `[dc:testkit] \`quorum\` must be at most 3 (the number of sentinels), got ${quorum}`,
+    );
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(masterName)) {
+    throw new InvalidOptionError(
+      `[dc:testkit] \`masterName\` must be letters, digits, '_', '.' or '-', got ${JSON.stringify(masterName)}`,
+    );
+  }
   const data = await startReplicaPair({ args, password, syncTimeoutMs: readyTimeoutMs });
   let streaming: Promise<void> | undefined;
   const sentinels: RedisNode[] = [];
