@@ -1,4 +1,5 @@
 import { createManualClock, isDcError, type ManualClock } from '@dc/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCounterAggregator } from '../src/index';
 
@@ -169,5 +170,55 @@ describe('createCounterAggregator', () => {
     expect(() => aggregator.increment('k', Number.NaN)).toThrow(/`by` must be a finite number/);
     expect(() => aggregator.increment('')).toThrow(expect.objectContaining({ code: 'E_INVALID_KEY' }));
     expect(aggregator.metrics().pendingIncrements).toBe(0);
+  });
+
+  it('never loses or duplicates an increment whatever the failures and timing (property, seed 6)', async () => {
+    const step = fc.oneof(
+      fc.record({
+        kind: fc.constant('inc' as const),
+        key: fc.constantFrom('a', 'b', 'c', 'd'),
+        by: fc.integer({ min: -5, max: 50 }),
+      }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 250 }) }),
+      fc.record({ kind: fc.constant('fail' as const), on: fc.boolean() }),
+      fc.record({ kind: fc.constant('flush' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (steps, maxPending) => {
+          const clock = createManualClock(0);
+          const expected = new Map<string, number>();
+          const flushed = new Map<string, number>();
+          let failing = false;
+          const aggregator = createCounterAggregator({
+            flushIntervalMs: 100,
+            maxPending,
+            clock,
+            flush: async (key, delta) => {
+              await Promise.resolve();
+              if (failing) throw new Error('down');
+              flushed.set(key, (flushed.get(key) ?? 0) + delta);
+            },
+          });
+          for (const s of steps) {
+            if (s.kind === 'inc') {
+              aggregator.increment(s.key, s.by);
+              expected.set(s.key, (expected.get(s.key) ?? 0) + s.by);
+            } else if (s.kind === 'advance') await clock.advanceAsync(s.ms);
+            else if (s.kind === 'fail') failing = s.on;
+            else await aggregator.flush();
+          }
+          failing = false;
+          await aggregator.close();
+          for (const key of new Set([...expected.keys(), ...flushed.keys()])) {
+            expect(flushed.get(key) ?? 0).toBe(expected.get(key) ?? 0);
+          }
+          expect(aggregator.metrics().pendingIncrements).toBe(0);
+        },
+      ),
+      { seed: 6, numRuns: 200 },
+    );
   });
 });
