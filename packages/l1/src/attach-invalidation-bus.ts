@@ -62,12 +62,15 @@ export interface InvalidationLinkStats {
 
 /** The connection between one L1 and a bus, returned by {@link attachInvalidationBus}. */
 export interface InvalidationLink {
+  /** This instance's id on the bus (the `origin` of what it publishes). */
   readonly instanceId: string;
+  /** The namespace this link publishes in and listens to. */
   readonly namespace: string | undefined;
   /** Flushes this L1 because messages may have been lost (called on bus gaps; callable by hand). */
   resync(): void;
   /** Retries pending publishes now; resolves when that attempt settled (never rejects). */
   flush(): Promise<void>;
+  /** Counters since the link was made. */
   stats(): InvalidationLinkStats;
   /**
    * Stops publishing and receiving, with one last attempt to send what is pending. The bus stays

@@ -7,6 +7,8 @@ import {
   InvalidOptionError,
   systemClock,
 } from '@dc/core';
+import type { EvictionPolicy } from '@dc/eviction';
+import { EVICTION_POLICIES } from '@dc/eviction';
 import type { AttachInvalidationBusOptions } from './attach-invalidation-bus';
 import { describeValue } from './internal/describe';
 import type { InvalidationBus } from './invalidation';
@@ -18,11 +20,11 @@ export const L1_BACKENDS = ['memory', 'node-cache'] as const;
 /** One of {@link L1_BACKENDS}. */
 export type L1BackendName = (typeof L1_BACKENDS)[number];
 
-/** Eviction policies of the `'memory'` backend (from `@dc/eviction`). */
-export const L1_POLICIES = ['lru', 'lfu', 'sieve', 'tinylfu'] as const;
+/** One of {@link L1_POLICIES}: `@dc/eviction`'s `EvictionPolicy`. */
+export type L1Policy = EvictionPolicy;
 
-/** One of {@link L1_POLICIES}. */
-export type L1Policy = (typeof L1_POLICIES)[number];
+/** Eviction policies of the `'memory'` backend (`@dc/eviction`'s `EVICTION_POLICIES`). */
+export const L1_POLICIES: readonly L1Policy[] = EVICTION_POLICIES;
 
 /** Wires an L1 to an invalidation bus at construction; see `attachInvalidationBus`. */
 export interface L1InvalidationOptions extends AttachInvalidationBusOptions {

@@ -56,6 +56,7 @@ export interface L1Stats {
  * what was read from a lower tier without notifying anyone.
  */
 export interface L1Store<V = unknown> extends CacheStore<V>, SyncCacheStore<V> {
+  /** The `name` option (`'l1'`), used in errors and metrics. */
   readonly name: string;
   /** The storage engine in use. */
   readonly backend: L1BackendName;
