@@ -67,9 +67,9 @@ export class FrequencySketch {
       odd += popcount(value & 0x11111111);
       table[i] = (value >>> 1) & 0x77777777;
     }
-    // Each halving rounds down odd counters; Caffeine subtracts that loss (a quarter, as four
-    // counters carry one item) so the next reset comes after the same number of fresh samples.
-    this.additions = (this.additions >>> 1) - (odd >>> 2);
+    // Halving rounds odd counters down; as Caffeine, take that loss (a quarter of the odd
+    // counters, four per item) off the count before halving it.
+    this.additions = (this.additions - (odd >>> 2)) >>> 1;
   }
 
   clear(): void {
