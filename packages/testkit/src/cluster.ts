@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { assertInteger } from '@dc/core';
 import { requireRedisBinaries } from './binaries';
-import type { RespReply } from './internal/resp';
-import { waitFor } from './internal/wait';
 import { type RedisNode, startRedis } from './redis-node';
+import type { RespReply } from './resp-reply';
 import { roleOf } from './roles';
+import { waitFor } from './wait-for';
 
 /** Options for {@link startCluster}. */
 export interface StartClusterOptions {

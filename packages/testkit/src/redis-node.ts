@@ -6,8 +6,9 @@ import { InvalidOptionError } from '@dc/core';
 import { requireRedisBinaries } from './binaries';
 import { pickFreePort, releasePort } from './internal/ports';
 import { trackDir, trackPid, untrackDir, untrackPid } from './internal/process-registry';
-import { parseInfo, type RespReply, replyToText, sendCommand, sendCommands } from './internal/resp';
-import { waitFor } from './internal/wait';
+import { parseInfo, replyToText, sendCommand, sendCommands } from './internal/resp';
+import type { RespReply } from './resp-reply';
+import { waitFor } from './wait-for';
 
 /** Lifecycle of a {@link RedisNode}. */
 export type RedisNodeState = 'running' | 'frozen' | 'killed' | 'stopped';

@@ -1,5 +1,5 @@
-import { waitFor } from './internal/wait';
 import type { RedisNode } from './redis-node';
+import { waitFor } from './wait-for';
 
 /** A replication role as `INFO replication` reports it. */
 export type RedisRole = 'master' | 'slave';

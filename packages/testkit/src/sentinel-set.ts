@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertInteger, InvalidOptionError } from '@dc/core';
-import { waitFor } from './internal/wait';
 import { type RedisNode, startWithRetries } from './redis-node';
 import { startReplicaPair, waitForStreaming } from './replica-set';
+import { waitFor } from './wait-for';
 
 /** Options for {@link startSentinelSet}. */
 export interface StartSentinelSetOptions {

@@ -33,7 +33,7 @@ export function untrackDir(dir: string): void {
 }
 
 /** Pids started by this module whose exit has not been observed yet. */
-export function runningProcessCount(): number {
+export function trackedPidCount(): number {
   return livePids.size;
 }
 

@@ -1,15 +1,5 @@
 import { Socket } from 'node:net';
-
-/** An error reply (`-ERR …`) from the server. */
-export class RespError extends Error {
-  override readonly name = 'RespError';
-}
-
-/**
- * A reply decoded from RESP2. A top-level error reply is thrown by {@link sendCommand}; in a
- * pipeline, and nested inside arrays (EXEC), errors appear as {@link RespError} values.
- */
-export type RespReply = string | number | null | RespError | RespReply[];
+import { RespError, type RespReply } from '../resp-reply';
 
 /** Options for {@link sendCommand}. */
 export interface SendCommandOptions {
