@@ -1,2 +1,29 @@
-// @dc/redis-adapter: nothing is exported until it is implemented (see the package README).
-export {};
+export type { CircuitBreaker, CircuitBreakerOptions, CircuitState } from './circuit-breaker';
+export { createCircuitBreaker, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker';
+export {
+  failFastClusterOptions,
+  failFastRedisOptions,
+  MAX_RECONNECT_DELAY_MS,
+  RECONNECT_JITTER_MS,
+  reconnectDelayMs,
+  reconnectOnReadonly,
+} from './client-options';
+export type { EnvelopeCodec } from './codec';
+export { createEnvelopeCodec, ENVELOPE_VERSION } from './codec';
+export { escapeGlob, namespacedKey, namespacePrefix, namespaceScanPattern } from './namespace';
+export type {
+  ClusterTopologyOptions,
+  Durability,
+  FailMode,
+  KetamaShard,
+  ReadFrom,
+  RedisConnection,
+  RedisStoreEvent,
+  RedisStoreOptions,
+  ResolvedRedisStoreOptions,
+  SentinelTopologyOptions,
+  TopologyKind,
+} from './options';
+export { DEFAULT_REDIS_STORE_OPTIONS, READ_FROM_VALUES, resolveRedisStoreOptions } from './options';
+export type { RedisStore, RedisStoreStats } from './redis-store';
+export { createRedisStore, isCacheUnavailable } from './redis-store';

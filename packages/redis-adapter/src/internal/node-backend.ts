@@ -1,0 +1,78 @@
+import type { Redis } from 'ioredis';
+import { type Backend, MAX_SCAN_STEPS, SCAN_COUNT, type StoredWrite, type WaitPolicy } from './backend';
+import { createReadyGate, whenReady } from './clients';
+
+/**
+ * A single primary (`writer`), optionally read through another connection (`reader()`, a
+ * replica). Writes and their `WAIT` share the writer's one connection, so WAIT counts them
+ * (a new connection has nothing to wait for; FAULTS B10).
+ */
+export function createNodeBackend(config: {
+  writer: Redis;
+  reader?: () => Redis;
+  wait?: WaitPolicy | undefined;
+  close: () => Promise<void>;
+}): Backend {
+  const { writer, wait } = config;
+  const writerGate = createReadyGate(writer);
+  const readerGates = new WeakMap<Redis, () => Promise<void> | undefined>();
+  const readerOf = config.reader;
+  const read = <T>(fn: (client: Redis) => Promise<T>): Promise<T> => {
+    if (readerOf === undefined) return whenReady(writerGate, () => fn(writer));
+    const client = readerOf();
+    let gate = readerGates.get(client);
+    if (gate === undefined) {
+      gate = client === writer ? writerGate : createReadyGate(client);
+      readerGates.set(client, gate);
+    }
+    return whenReady(gate, () => fn(client));
+  };
+  const write = <T>(fn: (client: Redis) => Promise<T>): Promise<T> => whenReady(writerGate, () => fn(writer));
+
+  const execPipeline = async (pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> => {
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+  };
+
+  return {
+    get: (key) => read((c) => c.getBuffer(key)),
+    mget: (keys) => read((c) => c.mgetBuffer(...keys)),
+    set([key, payload, pxat]) {
+      return write(async (c) => {
+        if (wait === undefined) {
+          await c.set(key, payload, 'PXAT', pxat);
+          return -1;
+        }
+        const [, replicas] = await execPipeline(
+          c.pipeline().set(key, payload, 'PXAT', pxat).wait(wait.replicas, wait.timeoutMs),
+        );
+        return replicas as number;
+      });
+    },
+    mset(writes: readonly StoredWrite[]) {
+      return write(async (c) => {
+        const pipeline = c.pipeline();
+        for (const [key, payload, pxat] of writes) pipeline.set(key, payload, 'PXAT', pxat);
+        if (wait !== undefined) pipeline.wait(wait.replicas, wait.timeoutMs);
+        const results = await execPipeline(pipeline);
+        return wait === undefined ? -1 : (results[results.length - 1] as number);
+      });
+    },
+    unlink: (keys) => write((c) => c.unlink(...keys)),
+    scanUnlink(pattern) {
+      return write(async (c) => {
+        let cursor = '0';
+        for (let step = 0; step < MAX_SCAN_STEPS; step++) {
+          const [next, keys] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+          if (keys.length > 0) await c.unlink(...keys);
+          cursor = next;
+          if (cursor === '0') return;
+        }
+      });
+    },
+    close: config.close,
+  };
+}

@@ -1,0 +1,209 @@
+import { CacheUnavailableError, type Clock, ClosedError, type TimerHandle } from '@dc/core';
+import type { CircuitBreaker } from '../circuit-breaker';
+
+/** Reads fall back at the soft timeout in fail-open mode; writes always wait for the hard one. */
+export type OpKind = 'read' | 'write';
+
+/** What the runner reports; the store turns these into events and counters. */
+export interface OpRunnerHooks {
+  onError(op: string, error: unknown): void;
+  onTimeout(op: string, stage: 'soft' | 'hard', elapsedMs: number): void;
+  onShortCircuit(op: string): void;
+}
+
+interface PendingOp {
+  readonly op: string;
+  readonly kind: OpKind;
+  readonly startedAt: number;
+  readonly softAt: number;
+  readonly hardAt: number;
+  readonly fallback: unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  settled: boolean;
+  /** A soft-timeout already counted this op as a failure for the breaker. */
+  counted: boolean;
+}
+
+/** Settles every op by its deadlines, feeds the breaker, and applies fail-open / fail-closed. */
+export interface OpRunner {
+  run<T>(op: string, kind: OpKind, fallback: T, exec: () => Promise<T>, extraMs?: number): Promise<T>;
+  /** Settles everything still pending (fail-open: fallback; fail-closed: `E_CLOSED`). */
+  close(): void;
+}
+
+/** Timers fire no more often than this while ops are pending (ms). */
+const TICK_MIN_MS = 2;
+
+/**
+ * One timer for all pending ops instead of one per op: ops sit in a FIFO in start order, and
+ * because every op's soft and hard deadlines are the same offsets from its start, the FIFO is
+ * also sorted by deadline. Settled ops are skipped lazily when a cursor reaches them.
+ */
+export function createOpRunner(config: {
+  failOpen: boolean;
+  softTimeoutMs: number;
+  hardTimeoutMs: number;
+  clock: Clock;
+  breaker: CircuitBreaker;
+  hooks: OpRunnerHooks;
+  scope: string;
+}): OpRunner {
+  const { failOpen, softTimeoutMs, hardTimeoutMs, clock, breaker, hooks, scope } = config;
+  let queue: PendingOp[] = [];
+  let head = 0;
+  let softCursor = 0;
+  let timer: TimerHandle | undefined;
+  let timerDue = Number.POSITIVE_INFINITY;
+  let closed = false;
+
+  const fail = (p: PendingOp, error: Error) => {
+    p.settled = true;
+    if (failOpen) p.resolve(p.fallback);
+    else p.reject(error);
+  };
+
+  const tick = () => {
+    timer = undefined;
+    timerDue = Number.POSITIVE_INFINITY;
+    const now = clock.now();
+    if (softCursor < head) softCursor = head;
+    while (softCursor < queue.length) {
+      const p = queue[softCursor] as PendingOp;
+      if (p.settled) {
+        softCursor++;
+        continue;
+      }
+      if (p.softAt > now) break;
+      softCursor++;
+      hooks.onTimeout(p.op, 'soft', now - p.startedAt);
+      p.counted = true;
+      breaker.onFailure();
+      if (failOpen && p.kind === 'read') fail(p, new Error('soft timeout'));
+    }
+    while (head < queue.length) {
+      const p = queue[head] as PendingOp;
+      if (p.settled) {
+        head++;
+        continue;
+      }
+      if (p.hardAt > now) break;
+      head++;
+      hooks.onTimeout(p.op, 'hard', now - p.startedAt);
+      if (!p.counted) breaker.onFailure();
+      fail(
+        p,
+        new CacheUnavailableError(
+          `[dc:${scope}] ${p.op} got no answer within ${p.hardAt - p.startedAt} ms (hardTimeoutMs); Redis is down, frozen or overloaded`,
+        ),
+      );
+    }
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+      softCursor = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      softCursor -= head;
+      head = 0;
+    }
+    schedule();
+  };
+
+  const schedule = () => {
+    let due = Number.POSITIVE_INFINITY;
+    for (let i = Math.max(softCursor, head); i < queue.length; i++) {
+      const p = queue[i] as PendingOp;
+      if (!p.settled) {
+        due = p.softAt;
+        break;
+      }
+    }
+    for (let i = head; i < queue.length; i++) {
+      const p = queue[i] as PendingOp;
+      if (!p.settled) {
+        if (p.hardAt < due) due = p.hardAt;
+        break;
+      }
+    }
+    if (due === Number.POSITIVE_INFINITY || due >= timerDue) return;
+    timer?.cancel();
+    timerDue = due;
+    timer = clock.setTimer(tick, Math.max(TICK_MIN_MS, due - clock.now()));
+  };
+
+  return {
+    run<T>(op: string, kind: OpKind, fallback: T, exec: () => Promise<T>, extraMs = 0): Promise<T> {
+      if (closed) return Promise.reject(new ClosedError(`[dc:${scope}] store is closed`));
+      if (!breaker.tryAcquire()) {
+        hooks.onShortCircuit(op);
+        if (failOpen) return Promise.resolve(fallback);
+        return Promise.reject(
+          new CacheUnavailableError(
+            `[dc:${scope}] ${op} refused: the circuit breaker is open after repeated Redis failures`,
+          ),
+        );
+      }
+      let started: Promise<T>;
+      try {
+        started = exec();
+      } catch (error) {
+        started = Promise.reject(error);
+      }
+      return new Promise<T>((resolve, reject) => {
+        const now = clock.now();
+        const p: PendingOp = {
+          op,
+          kind,
+          startedAt: now,
+          softAt: now + softTimeoutMs + extraMs,
+          hardAt: now + hardTimeoutMs + extraMs,
+          fallback,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+          settled: false,
+          counted: false,
+        };
+        queue.push(p);
+        if (p.softAt < timerDue) schedule();
+        started.then(
+          (value) => {
+            breaker.onSuccess();
+            if (p.settled) return;
+            p.settled = true;
+            resolve(value);
+          },
+          (error: unknown) => {
+            if (p.settled) return;
+            if (!p.counted) breaker.onFailure();
+            hooks.onError(op, error);
+            if (failOpen) {
+              p.settled = true;
+              resolve(fallback);
+              return;
+            }
+            fail(
+              p,
+              new CacheUnavailableError(
+                `[dc:${scope}] ${op} failed: ${(error as Error)?.message ?? String(error)}`,
+                { cause: error },
+              ),
+            );
+          },
+        );
+      });
+    },
+    close() {
+      closed = true;
+      timer?.cancel();
+      timer = undefined;
+      for (let i = head; i < queue.length; i++) {
+        const p = queue[i] as PendingOp;
+        if (!p.settled) fail(p, new ClosedError(`[dc:${scope}] store closed while ${p.op} was in flight`));
+      }
+      queue = [];
+      head = 0;
+      softCursor = 0;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { createEntry, isDcError } from '@dc/core';
+import { type RedisNode, runCacheStoreConformance, startRedis } from '@dc/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../src/index';
+
+let redis: RedisNode;
+let raw: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  raw = new Redis(redis.port, '127.0.0.1');
+});
+afterAll(async () => {
+  raw.disconnect();
+  await redis.stop();
+});
+
+// Generous timeouts: the conformance cases check behaviour, not latency, on a busy CI box.
+const relaxed = { softTimeoutMs: 2_000, hardTimeoutMs: 4_000, failMode: 'closed' as const };
+let n = 0;
+
+runCacheStoreConformance(
+  'createRedisStore (owned connection)',
+  async () => ({ store: createRedisStore({ connection: redis.url, namespace: `conf${n++}`, ...relaxed }) }),
+  { realTime: true, serializes: true },
+);
+
+runCacheStoreConformance(
+  'createRedisStore (client passed in)',
+  async () => ({ store: createRedisStore({ client: raw, namespace: `confc${n++}`, ...relaxed }) }),
+  { realTime: true, serializes: true },
+);
+
+describe('createRedisStore', () => {
+  it('stores one envelope per key with PXAT when an entry is set', async () => {
+    const store = createRedisStore({ client: raw, namespace: 'env' });
+    const entry = createEntry(
+      { a: 1 },
+      { now: Date.now(), ttlMs: 60_000, graceMs: 5_000, deltaMs: 3, tags: ['t'] },
+    );
+    await store.set('k', entry);
+    const stored = JSON.parse((await raw.get('3:env:k')) as string);
+    expect(stored).toEqual({
+      v: 1,
+      codec: 'json',
+      expiresAt: entry.expiresAt,
+      staleAt: entry.staleAt,
+      deltaMs: 3,
+      tags: ['t'],
+      value: { a: 1 },
+    });
+    const pxat = Number(await raw.call('PEXPIRETIME', '3:env:k'));
+    expect(pxat).toBe(Math.ceil(entry.expiresAt));
+    await store.close();
+  });
+
+  it('leaves a client passed in open and closes one it created', async () => {
+    const borrowed = createRedisStore({ client: raw, namespace: 'own' });
+    await borrowed.close();
+    expect(raw.status).toBe('ready');
+    expect(await raw.ping()).toBe('PONG');
+  });
+
+  it('clears only its own namespace when namespaces share a prefix or contain glob characters', async () => {
+    const entry = createEntry(1, { now: Date.now(), ttlMs: 60_000 });
+    const star = createRedisStore({ client: raw, namespace: 'a*' });
+    const ab = createRedisStore({ client: raw, namespace: 'ab' });
+    const abc = createRedisStore({ client: raw, namespace: 'a' });
+    await star.set('x', entry);
+    await ab.set('x', entry);
+    await abc.set('b:x', entry);
+    await star.clear();
+    expect(await star.get('x')).toBeUndefined();
+    expect(await ab.get('x')).toBeDefined();
+    expect(await abc.get('b:x')).toBeDefined();
+    await ab.clear();
+    expect(await abc.get('b:x')).toBeDefined();
+    await Promise.all([star.close(), ab.close(), abc.close()]);
+  });
+
+  it('removes keys whose UTF-16 is not well-formed on clear', async () => {
+    const store = createRedisStore({ client: raw, namespace: 'lone' });
+    const entry = createEntry(1, { now: Date.now(), ttlMs: 60_000 });
+    await store.set('\uD800', entry);
+    await store.set('\uFFFD', createEntry(2, { now: Date.now(), ttlMs: 60_000 }));
+    expect((await store.get('\uD800'))?.value).toBe(1);
+    expect((await store.get('\uFFFD'))?.value).toBe(2);
+    await store.clear();
+    expect(await store.get('\uD800')).toBeUndefined();
+    expect(await store.get('\uFFFD')).toBeUndefined();
+    await store.close();
+  });
+
+  it('rejects with E_SERIALIZATION and writes nothing when a value cannot be encoded', async () => {
+    const store = createRedisStore({ client: raw, namespace: 'enc' });
+    const error = await store
+      .set('k', createEntry(10n as unknown, { now: Date.now(), ttlMs: 1_000 }))
+      .catch((e: unknown) => e);
+    expect(isDcError(error, 'E_SERIALIZATION')).toBe(true);
+    expect(await raw.exists('3:enc:k')).toBe(0);
+    await store.close();
+  });
+});
