@@ -47,7 +47,7 @@ export interface ClusterTopologyOptions {
 
 /** One independent node of a Ketama-sharded topology. */
 export interface KetamaShard {
-  /** Name on the ring (libmemcached uses `host:port`). @default the `host:port` of the connection */
+  /** twemproxy-style server name: when set, the ring's points are derived from it instead of `host:port`. */
   name?: string;
   /** Relative weight (integer >= 1). @default 1 */
   weight?: number;

@@ -193,7 +193,13 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
         checkReplicas(userKey, replicas);
       },
       async delete(userKey) {
-        const removed = await runner.run('delete', 'write', 0, () => backend.unlink([key(userKey)]));
+        const removed = await runner.run(
+          'delete',
+          'write',
+          0,
+          () => backend.unlink([key(userKey)]),
+          writeExtraMs,
+        );
         return removed > 0;
       },
       async clear() {
@@ -231,7 +237,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       async deleteMany(userKeys) {
         if (userKeys.length === 0) return 0;
         const redisKeys = [...new Set(userKeys)].map(key);
-        return runner.run('deleteMany', 'write', 0, () => backend.unlink(redisKeys));
+        return runner.run('deleteMany', 'write', 0, () => backend.unlink(redisKeys), writeExtraMs);
       },
     },
     { maxKeyLength: resolved.maxKeyLength },

@@ -30,3 +30,28 @@ export interface WaitPolicy {
 export const MAX_SCAN_STEPS = 1_000_000;
 /** Keys per `SCAN` step and per `UNLINK` during `clear()`. */
 export const SCAN_COUNT = 1_000;
+
+/**
+ * Redis checks `WAIT` timeouts on its event-loop ticks (`hz`, 100 ms by default), so a `WAIT 1 100`
+ * can take 200 ms. The adapter stops waiting this long after `timeoutMs` and counts the write as
+ * unconfirmed (0 replicas); a late reply is ignored.
+ */
+export const WAIT_GRACE_MS = 25;
+
+/** `replies` (the replica count), or 0 once `timeoutMs + WAIT_GRACE_MS` has passed. */
+export function boundedWait(replies: Promise<number>, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(0), timeoutMs + WAIT_GRACE_MS);
+    timer.unref?.();
+    replies.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

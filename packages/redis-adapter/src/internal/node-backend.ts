@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { type Backend, MAX_SCAN_STEPS, SCAN_COUNT, type StoredWrite, type WaitPolicy } from './backend';
+import {
+  type Backend,
+  boundedWait,
+  MAX_SCAN_STEPS,
+  SCAN_COUNT,
+  type StoredWrite,
+  type WaitPolicy,
+} from './backend';
 import { createReadyGate, whenReady } from './clients';
 
 /**
@@ -46,10 +53,12 @@ export function createNodeBackend(config: {
           await c.set(key, payload, 'PXAT', pxat);
           return -1;
         }
-        const [, replicas] = await execPipeline(
-          c.pipeline().set(key, payload, 'PXAT', pxat).wait(wait.replicas, wait.timeoutMs),
+        return boundedWait(
+          execPipeline(c.pipeline().set(key, payload, 'PXAT', pxat).wait(wait.replicas, wait.timeoutMs)).then(
+            ([, replicas]) => replicas as number,
+          ),
+          wait.timeoutMs,
         );
-        return replicas as number;
       });
     },
     mset(writes: readonly StoredWrite[]) {
@@ -57,11 +66,28 @@ export function createNodeBackend(config: {
         const pipeline = c.pipeline();
         for (const [key, payload, pxat] of writes) pipeline.set(key, payload, 'PXAT', pxat);
         if (wait !== undefined) pipeline.wait(wait.replicas, wait.timeoutMs);
-        const results = await execPipeline(pipeline);
-        return wait === undefined ? -1 : (results[results.length - 1] as number);
+        if (wait === undefined) {
+          await execPipeline(pipeline);
+          return -1;
+        }
+        return boundedWait(
+          execPipeline(pipeline).then((results) => results[results.length - 1] as number),
+          wait.timeoutMs,
+        );
       });
     },
-    unlink: (keys) => write((c) => c.unlink(...keys)),
+    unlink(keys) {
+      return write(async (c) => {
+        if (wait === undefined) return c.unlink(...keys);
+        const [removed] = await execPipeline(
+          c
+            .pipeline()
+            .unlink(...keys)
+            .wait(wait.replicas, wait.timeoutMs),
+        );
+        return removed as number;
+      });
+    },
     scanUnlink(pattern) {
       return write(async (c) => {
         let cursor = '0';
@@ -69,8 +95,9 @@ export function createNodeBackend(config: {
           const [next, keys] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
           if (keys.length > 0) await c.unlink(...keys);
           cursor = next;
-          if (cursor === '0') return;
+          if (cursor === '0') break;
         }
+        if (wait !== undefined) await c.wait(wait.replicas, wait.timeoutMs);
       });
     },
     close: config.close,

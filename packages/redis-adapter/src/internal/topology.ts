@@ -1,8 +1,11 @@
-import { Redis } from 'ioredis';
-import { failFastRedisOptions } from '../client-options';
-import type { RedisConnection, ResolvedRedisStoreOptions } from '../options';
+import { createKetamaRing } from '@dc/hashing';
+import { Cluster, Redis } from 'ioredis';
+import { failFastClusterOptions, failFastRedisOptions, reconnectDelayMs } from '../client-options';
+import type { KetamaShard, RedisConnection, ResolvedRedisStoreOptions } from '../options';
 import type { Backend, WaitPolicy } from './backend';
 import { type AnyClient, closeOwnedClient } from './clients';
+import { createClusterBackend } from './cluster-backend';
+import { createKetamaBackend } from './ketama-backend';
 import { createNodeBackend } from './node-backend';
 
 /** A backend plus every client it talks through (each gets the store's listeners). */
@@ -27,7 +30,17 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
   switch (options.topology) {
     case 'client': {
       const client = options.client as AnyClient;
-      if (isCluster(client)) throw new Error('cluster topology arrives in the next slice');
+      if (isCluster(client)) {
+        return {
+          backend: createClusterBackend({
+            cluster: client,
+            readFromReplicas: options.scaleReads !== 'master',
+            wait,
+            close: async () => {},
+          }),
+          clients: [client],
+        };
+      }
       return {
         backend: createNodeBackend({ writer: client, wait, close: async () => {} }),
         clients: [client],
@@ -51,9 +64,92 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
         clients: owned,
       };
     }
-    default:
-      throw new Error(`topology ${options.topology} arrives in the next slice`);
+    case 'sentinel': {
+      const {
+        sentinels,
+        name = 'mymaster',
+        options: extraOptions = {},
+      } = options.sentinel ?? { sentinels: [] };
+      const open = (role: 'master' | 'slave') =>
+        new Redis({
+          ...failFastRedisOptions(options.hardTimeoutMs),
+          ...extra,
+          sentinelRetryStrategy: (times: number) => reconnectDelayMs(times),
+          ...extraOptions,
+          sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
+          name,
+          role,
+        });
+      const writer = open('master');
+      const replicas = options.readFrom === 'primary' ? [] : [open('slave')];
+      const owned: AnyClient[] = [writer, ...replicas];
+      return {
+        backend: createNodeBackend({
+          writer,
+          reader: replicaPicker(writer, replicas, options.readFrom),
+          wait,
+          close: async () => {
+            await Promise.all(owned.map((c) => closeOwnedClient(c)));
+          },
+        }),
+        clients: owned,
+      };
+    }
+    case 'cluster': {
+      const { nodes, options: extraOptions = {} } = options.cluster ?? { nodes: [] };
+      const defaults = failFastClusterOptions(options.hardTimeoutMs);
+      const cluster = new Cluster([...nodes], {
+        ...defaults,
+        scaleReads: options.scaleReads,
+        enableAutoPipelining: options.autoPipelining,
+        ...extraOptions,
+        redisOptions: { ...defaults.redisOptions, ...extraOptions.redisOptions },
+      });
+      return {
+        backend: createClusterBackend({
+          cluster,
+          readFromReplicas: options.scaleReads !== 'master',
+          wait,
+          close: () => closeOwnedClient(cluster),
+        }),
+        clients: [cluster],
+      };
+    }
+    case 'shards': {
+      const shards = options.shards as readonly KetamaShard[];
+      const owned: AnyClient[] = [];
+      const clients: AnyClient[] = [];
+      const nodes = new Map<string, Backend>();
+      const servers = shards.map((shard) => {
+        const connection = shard.connection;
+        const borrowed = connection instanceof Redis || isRedisLike(connection);
+        const client = borrowed
+          ? (connection as Redis)
+          : openRedis(connection as RedisConnection, options.hardTimeoutMs, extra);
+        if (!borrowed) owned.push(client);
+        clients.push(client);
+        const address = `${client.options.host ?? '127.0.0.1'}:${client.options.port ?? 6379}`;
+        nodes.set(address, createNodeBackend({ writer: client, wait, close: async () => {} }));
+        return shard.name === undefined
+          ? { address, weight: shard.weight ?? 1 }
+          : { address, weight: shard.weight ?? 1, name: shard.name };
+      });
+      return {
+        backend: createKetamaBackend({
+          ring: createKetamaRing(servers),
+          nodes,
+          close: async () => {
+            await Promise.all(owned.map((c) => closeOwnedClient(c)));
+          },
+        }),
+        clients,
+      };
+    }
   }
+}
+
+function isRedisLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as Redis).getBuffer === 'function';
 }
 
 /** True for an ioredis `Cluster` (duck-typed so two ioredis copies still work). */

@@ -1,0 +1,208 @@
+import { keySlot } from '@dc/hashing';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  type Backend,
+  boundedWait,
+  MAX_SCAN_STEPS,
+  SCAN_COUNT,
+  type StoredWrite,
+  type WaitPolicy,
+} from './backend';
+import { createReadyGate, whenReady } from './clients';
+
+interface NodeBatch<T> {
+  readonly node: Redis | undefined;
+  /** Same-slot groups, each sent as one multi-key command (or one command per key). */
+  readonly groups: Map<number, T[]>;
+}
+
+/**
+ * Redis Cluster through ioredis. Single-key commands go through the cluster client (it follows
+ * MOVED/ASK). Batches are grouped by the exact slot (`@dc/hashing`'s `keySlot`, which, unlike
+ * ioredis' `cluster-key-slot`, hashes `foo{}{bar}` as Redis does), then sent as one pipeline per
+ * node straight to the node that serves the slot, so nothing can hit CROSSSLOT. A group whose
+ * node answers with an error (MOVED during a reshard, a failover) is retried through the cluster
+ * client, which follows redirections.
+ */
+export function createClusterBackend(config: {
+  cluster: Cluster;
+  readFromReplicas: boolean;
+  wait?: WaitPolicy | undefined;
+  close: () => Promise<void>;
+}): Backend {
+  const { cluster, wait, readFromReplicas } = config;
+  const gate = createReadyGate(cluster);
+  const ready = <T>(fn: () => Promise<T>) => whenReady(gate, fn);
+
+  const nodeByAddress = (): Map<string, Redis> => {
+    const map = new Map<string, Redis>();
+    for (const node of cluster.nodes('all')) map.set(`${node.options.host}:${node.options.port}`, node);
+    return map;
+  };
+  const batchByNode = <T>(items: readonly T[], keyOf: (item: T) => string, forRead: boolean) => {
+    const nodes = nodeByAddress();
+    const slots = (cluster as unknown as { slots: Array<string[] | undefined> }).slots;
+    const batches = new Map<string, NodeBatch<T>>();
+    for (const item of items) {
+      const slot = keySlot(keyOf(item));
+      const owners = slots[slot];
+      // Replica reads rotate over the slot's replicas by slot number; writes use the primary.
+      const address =
+        owners === undefined
+          ? ''
+          : forRead && readFromReplicas && owners.length > 1
+            ? (owners[1 + (slot % (owners.length - 1))] as string)
+            : (owners[0] as string);
+      let batch = batches.get(address);
+      if (batch === undefined) {
+        batch = { node: nodes.get(address), groups: new Map() };
+        batches.set(address, batch);
+      }
+      const group = batch.groups.get(slot);
+      if (group === undefined) batch.groups.set(slot, [item]);
+      else group.push(item);
+    }
+    return batches.values();
+  };
+
+  /** Runs one pipeline per node; a failed group (or a node we cannot reach directly) falls back. */
+  const perNode = async <T, R>(
+    batches: Iterable<NodeBatch<T>>,
+    addGroup: (pipeline: ReturnType<Redis['pipeline']>, group: T[]) => void,
+    fallback: (group: T[]) => Promise<R>,
+    onResult: (group: T[], value: R) => void,
+  ): Promise<void> => {
+    const work: Promise<void>[] = [];
+    for (const { node, groups } of batches) {
+      const list = [...groups.values()];
+      if (node === undefined || node.status !== 'ready') {
+        for (const group of list) work.push(fallback(group).then((value) => onResult(group, value)));
+        continue;
+      }
+      const pipeline = node.pipeline();
+      for (const group of list) addGroup(pipeline, group);
+      work.push(
+        pipeline.exec().then(async (results) => {
+          await Promise.all(
+            list.map(async (group, i) => {
+              const [error, value] = results?.[i] ?? [new Error('no reply')];
+              onResult(group, error ? await fallback(group) : (value as R));
+            }),
+          );
+        }),
+      );
+    }
+    await Promise.all(work);
+  };
+
+  const waitAll = async (): Promise<number> => {
+    if (wait === undefined) return -1;
+    // WAIT must run on the connection that wrote: every primary that took a write.
+    const replies = await Promise.all(
+      cluster
+        .nodes('master')
+        .map((node) => boundedWait(node.wait(wait.replicas, wait.timeoutMs), wait.timeoutMs)),
+    );
+    return Math.min(...replies);
+  };
+
+  return {
+    get: (key) => ready(() => cluster.getBuffer(key)),
+    mget(keys) {
+      return ready(async () => {
+        const indexed = keys.map((key, i) => [key, i] as const);
+        const out: Array<Buffer | null> = new Array(keys.length).fill(null);
+        await perNode<(typeof indexed)[number], Array<Buffer | null>>(
+          batchByNode(indexed, ([key]) => key, true),
+          (pipeline, group) => pipeline.mgetBuffer(...group.map(([key]) => key)),
+          (group) => cluster.mgetBuffer(...group.map(([key]) => key)),
+          (group, values) =>
+            group.forEach(([, i], j) => {
+              out[i] = values[j] ?? null;
+            }),
+        );
+        return out;
+      });
+    },
+    set([key, payload, pxat]) {
+      return ready(async () => {
+        if (wait === undefined) {
+          await cluster.set(key, payload, 'PXAT', pxat);
+          return -1;
+        }
+        const slot = keySlot(key);
+        const owners = (cluster as unknown as { slots: Array<string[] | undefined> }).slots[slot];
+        const node = owners === undefined ? undefined : nodeByAddress().get(owners[0] as string);
+        if (node === undefined || node.status !== 'ready') {
+          await cluster.set(key, payload, 'PXAT', pxat);
+          return 0;
+        }
+        const reply = node
+          .pipeline()
+          .set(key, payload, 'PXAT', pxat)
+          .wait(wait.replicas, wait.timeoutMs)
+          .exec()
+          .then(async (results) => {
+            const [setError] = results?.[0] ?? [new Error('no reply')];
+            if (!setError) return (results?.[1]?.[1] as number) ?? 0;
+            await cluster.set(key, payload, 'PXAT', pxat);
+            return 0;
+          });
+        return boundedWait(reply, wait.timeoutMs);
+      });
+    },
+    mset(writes: readonly StoredWrite[]) {
+      return ready(async () => {
+        await perNode<StoredWrite, unknown>(
+          batchByNode(writes, ([key]) => key, false),
+          (pipeline, group) => {
+            for (const [key, payload, pxat] of group) pipeline.set(key, payload, 'PXAT', pxat);
+          },
+          (group) =>
+            Promise.all(group.map(([key, payload, pxat]) => cluster.set(key, payload, 'PXAT', pxat))),
+          () => {},
+        );
+        return waitAll();
+      });
+    },
+    unlink(keys) {
+      return ready(async () => {
+        if (keys.length === 1) return cluster.unlink(keys[0] as string);
+        let removed = 0;
+        await perNode<string, number>(
+          batchByNode(keys, (key) => key, false),
+          (pipeline, group) => pipeline.unlink(...group),
+          (group) => cluster.unlink(...group),
+          (_group, count) => {
+            removed += count;
+          },
+        );
+        return removed;
+      });
+    },
+    scanUnlink(pattern) {
+      return ready(async () => {
+        await Promise.all(
+          cluster.nodes('master').map(async (node) => {
+            let cursor = '0';
+            for (let step = 0; step < MAX_SCAN_STEPS; step++) {
+              const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+              const bySlot = new Map<number, string[]>();
+              for (const key of keys) {
+                const slot = keySlot(key);
+                const group = bySlot.get(slot);
+                if (group === undefined) bySlot.set(slot, [key]);
+                else group.push(key);
+              }
+              await Promise.all([...bySlot.values()].map((group) => node.unlink(...group)));
+              cursor = next;
+              if (cursor === '0') break;
+            }
+          }),
+        );
+        await waitAll();
+      });
+    },
+    close: config.close,
+  };
+}
