@@ -308,6 +308,7 @@ if (process.argv.includes('--bytes')) {
     const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', self, '--bytes'], {
       stdio: 'inherit',
     });
-    if (child.status !== 0) console.log('bytes per entry: child run failed');
+    if (child.status !== 0)
+      console.log(`bytes per entry: child run failed (${child.status ?? child.signal})`);
   }
 }

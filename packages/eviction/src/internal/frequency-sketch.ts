@@ -1,43 +1,43 @@
 /**
- * A 4-bit count-min sketch as in Caffeine's `FrequencySketch`: 16 counters per row (two
- * `Uint32` words), four hash functions each picking a row and one of four counters in it, and
- * every counter halved ("reset") after `sampleSize` (10 x capacity) increments, so old
- * popularity fades. Items are 32-bit hashes (see {@link hashKey}); the four rows come from
- * double hashing (`h1 + i * h2`, Kirsch & Mitzenmacher), which costs one multiply per item.
+ * A 4-bit count-min sketch laid out as Caffeine's current `FrequencySketch`: the table is split
+ * into 64-byte blocks (eight 64-bit rows, here sixteen `Uint32` words of eight counters); an
+ * item hashes to one block, and each of its four counters sits in its own pair of rows within
+ * that block, so an update touches one cache line. Every counter is halved ("reset") after
+ * `sampleSize` (10 x capacity) increments, so old popularity fades. Items are 32-bit hashes
+ * (see {@link hashKey}).
  */
-
 export class FrequencySketch {
   private readonly table: Uint32Array;
-  private readonly rowMask: number;
+  private readonly blockMask: number;
   readonly sampleSize: number;
   private additions = 0;
 
   constructor(capacity: number) {
+    // One 64-bit row (16 counters) per entry, as Caffeine, and at least one block.
     let rows = 8;
     while (rows < capacity) rows *= 2;
     this.table = new Uint32Array(rows * 2);
-    this.rowMask = rows - 1;
+    this.blockMask = (rows >>> 3) - 1;
     this.sampleSize = Math.max(10, 10 * capacity);
   }
 
   /** Counts one more occurrence of `hash`; halves every counter every `sampleSize` counts. */
   increment(hash: number): void {
     const table = this.table;
-    const mask = this.rowMask;
-    const start = (hash & 3) << 2;
-    const step = stepOf(hash);
-    let row = rowOf(hash) & mask;
+    const blockHash = spread(hash);
+    const counterHash = rehash(blockHash);
+    const block = (blockHash & this.blockMask) << 4;
     let added = false;
     for (let i = 0; i < 4; i++) {
-      const counter = start + i;
-      const word = (row << 1) + (counter >>> 3);
-      const shift = (counter & 7) << 2;
+      const h = counterHash >>> (i << 3);
+      const index = (h >>> 1) & 15;
+      const word = block + ((h & 1) << 1) + (i << 2) + (index >>> 3);
+      const shift = (index & 7) << 2;
       const value = table[word]!;
       if (((value >>> shift) & 15) !== 15) {
         table[word] = value + (1 << shift);
         added = true;
       }
-      row = (row + step) & mask;
     }
     if (added && ++this.additions === this.sampleSize) this.reset();
   }
@@ -45,16 +45,16 @@ export class FrequencySketch {
   /** The estimated count of `hash` (0..15). */
   frequency(hash: number): number {
     const table = this.table;
-    const mask = this.rowMask;
-    const start = (hash & 3) << 2;
-    const step = stepOf(hash);
-    let row = rowOf(hash) & mask;
+    const blockHash = spread(hash);
+    const counterHash = rehash(blockHash);
+    const block = (blockHash & this.blockMask) << 4;
     let min = 15;
     for (let i = 0; i < 4; i++) {
-      const counter = start + i;
-      const value = (table[(row << 1) + (counter >>> 3)]! >>> ((counter & 7) << 2)) & 15;
+      const h = counterHash >>> (i << 3);
+      const index = (h >>> 1) & 15;
+      const word = block + ((h & 1) << 1) + (i << 2) + (index >>> 3);
+      const value = (table[word]! >>> ((index & 7) << 2)) & 15;
       if (value < min) min = value;
-      row = (row + step) & mask;
     }
     return min;
   }
@@ -78,6 +78,20 @@ export class FrequencySketch {
   }
 }
 
+/** Caffeine's `spread`: mixes the item hash into the block hash. */
+function spread(x: number): number {
+  x = Math.imul(x ^ (x >>> 17), 0xed5ad4bb);
+  x = Math.imul(x ^ (x >>> 11), 0xac4c1b51);
+  x = Math.imul(x ^ (x >>> 15), 0x31848bab);
+  return x ^ (x >>> 14);
+}
+
+/** Caffeine's `rehash`: a second mix whose four bytes pick the four counters. */
+function rehash(x: number): number {
+  x = Math.imul(x, 0x31848bab);
+  return x ^ (x >>> 14);
+}
+
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -97,16 +111,4 @@ export function hashKey(key: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h | 0;
-}
-
-/** First row of `hash` (double hashing's h1). */
-function rowOf(hash: number): number {
-  const a = Math.imul(hash, 0x9e3779b1);
-  return a ^ (a >>> 15);
-}
-
-/** Odd row stride of `hash` (double hashing's h2), odd so it cycles through every row. */
-function stepOf(hash: number): number {
-  const b = Math.imul(hash ^ (hash >>> 13), 0x85ebca6b);
-  return ((b ^ (b >>> 16)) >>> 8) | 1;
 }

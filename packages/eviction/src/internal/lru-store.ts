@@ -18,40 +18,42 @@ export class LruStore<V> extends BaseStore<V> {
     this.prev = new Int32Array(this.capacity);
   }
 
-  // A copy of the base `get` with the list move inlined: this is the hot path.
+  // The hot path: entries without a TTL in an allkeys store take no branch beyond the move.
   override get(key: string): V | undefined {
     const slot = this.map.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
     }
-    let ranked = this.allKeys;
     const exp = this.exp;
-    if (exp !== null) {
-      const expiresAt = exp[slot]!;
-      if (expiresAt !== 0) {
-        if (expiresAt <= this.clock.now()) {
-          this.expireSlot(slot);
-          return undefined;
-        }
-        ranked = true;
-      }
-    }
-    if (ranked && slot !== this.head) {
-      const next = this.next;
-      const prev = this.prev;
-      const after = next[slot]!;
-      const before = prev[slot]!;
-      if (slot === this.tail) this.tail = before;
-      else prev[after] = before;
-      next[before] = after;
-      next[slot] = this.head;
-      prev[slot] = -1;
-      prev[this.head] = slot;
-      this.head = slot;
-    }
+    if (exp !== null && exp[slot] !== 0) return this.getWithTtl(slot);
+    if (slot !== this.head && this.allKeys) this.moveToHead(slot);
     this.hits++;
     return this.valList[slot];
+  }
+
+  private getWithTtl(slot: number): V | undefined {
+    if (this.exp![slot]! <= this.clock.now()) {
+      this.expireSlot(slot);
+      return undefined;
+    }
+    if (slot !== this.head) this.moveToHead(slot);
+    this.hits++;
+    return this.valList[slot];
+  }
+
+  private moveToHead(slot: number): void {
+    const next = this.next;
+    const prev = this.prev;
+    const after = next[slot]!;
+    const before = prev[slot]!;
+    if (slot === this.tail) this.tail = before;
+    else prev[after] = before;
+    next[before] = after;
+    next[slot] = this.head;
+    prev[slot] = -1;
+    prev[this.head] = slot;
+    this.head = slot;
   }
 
   // Fast path for `set(key, value)` on a plain allkeys store: update in place, or recycle the
@@ -101,9 +103,7 @@ export class LruStore<V> extends BaseStore<V> {
   }
 
   protected touch(slot: number): void {
-    if (slot === this.head) return;
-    this.unlink(slot);
-    this.link(slot);
+    if (slot !== this.head) this.moveToHead(slot);
   }
 
   protected victim(exclude: number): number {
