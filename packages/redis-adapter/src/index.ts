@@ -25,5 +25,14 @@ export type {
   TopologyKind,
 } from './options';
 export { DEFAULT_REDIS_STORE_OPTIONS, READ_FROM_VALUES, resolveRedisStoreOptions } from './options';
+export type {
+  RedisLeaseRead,
+  RedisLeaseStore,
+  RedisLeaseStoreOptions,
+  RedisLeaseToken,
+} from './redis-lease-store';
+export { createRedisLeaseStore, DEFAULT_REDIS_LEASE_STORE_OPTIONS } from './redis-lease-store';
+export type { RedisLock, RedisLockAcquireOptions, RedisLockOptions, RedisLockToken } from './redis-lock';
+export { createRedisLock, DEFAULT_REDIS_LOCK_OPTIONS } from './redis-lock';
 export type { RedisStore, RedisStoreStats } from './redis-store';
 export { createRedisStore, isCacheUnavailable } from './redis-store';

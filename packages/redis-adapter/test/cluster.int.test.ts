@@ -8,7 +8,16 @@ import { keySlot } from '@dc/hashing';
 import { type RedisClusterHandle, runCacheStoreConformance, startCluster, waitForRole } from '@dc/testkit';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, failFastClusterOptions, namespacedKey, type RedisStoreEvent } from '../src/index';
+import { runLeaseContract } from '../../stampede/test/lease-contract';
+import { runDistributedLockContract } from '../../stampede/test/lock-contract';
+import {
+  createRedisLeaseStore,
+  createRedisLock,
+  createRedisStore,
+  failFastClusterOptions,
+  namespacedKey,
+  type RedisStoreEvent,
+} from '../src/index';
 import { maxOf, printCounters, r1, sleep, trackUnhandled } from './chaos-helpers';
 
 let cluster: RedisClusterHandle;
@@ -32,6 +41,17 @@ runCacheStoreConformance(
   async () => ({ store: createRedisStore({ client, namespace: `cl${n++}`, ...relaxed }) }),
   { realTime: true, serializes: true },
 );
+
+runDistributedLockContract('createRedisLock (cluster)', () => ({
+  lock: createRedisLock({ client }),
+  advance: sleep,
+}));
+
+runLeaseContract('createRedisLeaseStore (cluster)', () => ({
+  leases: createRedisLeaseStore<string>({ client }),
+  now: () => Date.now(),
+  advance: sleep,
+}));
 
 /** Keys over all slots, including ones `cluster-key-slot` misroutes (`foo{}{bar}`). */
 function spreadKeys(count: number): string[] {
