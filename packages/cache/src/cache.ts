@@ -1,0 +1,835 @@
+import type { CacheEntry, CacheStore, LoadContext, SyncCacheStore, TimerHandle } from '@dc/core';
+import {
+  assertValidKey,
+  ClosedError,
+  createEntry,
+  DEFAULT_MAX_KEY_LENGTH,
+  InvalidOptionError,
+  isDcError,
+  isSyncCacheStore,
+  LoaderTimeoutError,
+} from '@dc/core';
+import type { HotKeyDetector } from '@dc/hotkeys';
+import { createHotKeyDetector } from '@dc/hotkeys';
+import type { InvalidationLink, L1Store, L1StoreOptions } from '@dc/l1';
+import { attachInvalidationBus, createL1Store } from '@dc/l1';
+import type { LockToken } from '@dc/stampede';
+import { jitterTtl, shouldRecomputeEarly } from '@dc/stampede';
+import type { WriteBehind, WriteThrough } from '@dc/strategies';
+import { createWriteBehind, createWriteThrough } from '@dc/strategies';
+import { createEmbeddedStore, isEmbeddedStore } from './embedded-store';
+import type { CacheEventListener, CacheEventMap, CacheEventName, CacheStats, CacheTier } from './events';
+import { describeValue } from './internal/describe';
+import type { HotEntry } from './internal/hot-entry';
+import { NEGATIVE_MARKER, toHotEntry, visibleValue } from './internal/hot-entry';
+import { L2Gateway } from './internal/l2-gateway';
+import type { CacheEntryOptions, CacheOptions, ResolvedEntryOptions } from './options';
+import { resolveCacheOptions, resolveEntryOptions } from './options';
+
+const SCOPE = 'cache';
+
+/**
+ * Produces the value for a key on a miss. `undefined` means "not found": nothing is cached
+ * unless `negativeTtl` is set. A thrown error reaches every waiting caller and is never cached.
+ */
+export type CacheLoader<V> = (key: string, context: LoadContext) => V | Promise<V>;
+
+/** The facade: L1 → L2 → one load per key, with stale-while-revalidate and fail-open L2. */
+export interface Cache<V = unknown> {
+  /** The `namespace` option. */
+  readonly namespace: string | undefined;
+  /** The L1 in use, or `undefined` with `l1: false`. */
+  readonly l1: L1Store<V> | undefined;
+  /** The L2 in use (the embedded store when none was given). */
+  readonly l2: CacheStore<V>;
+  /**
+   * The fresh value for `key` from L1 or L2, or `undefined`. Never loads; a stale value
+   * (within grace) counts as a miss here.
+   * @throws InvalidKeyError (as a rejection) for a bad key; CacheUnavailableError in fail-closed mode.
+   */
+  get(key: string): Promise<V | undefined>;
+  /**
+   * The value for `key`: an L1 hit answers with no `await`; then L2; then `loader` (or the
+   * `dataSource`'s `load`), called once per key however many callers wait, and written to L2
+   * then L1. A stale value within grace is served while one refresh runs; XFetch refreshes early.
+   * @throws InvalidKeyError / InvalidOptionError (as rejections) before any I/O; the loader's error;
+   *   LoaderTimeoutError after `hardTimeout` with no stale value; CacheUnavailableError when
+   *   `failMode: 'closed'` and L2 fails.
+   */
+  getOrSet(key: string, loader?: CacheLoader<V>, options?: CacheEntryOptions): Promise<V>;
+  /**
+   * Writes `value` to L2, then L1 (other instances' L1 copies are invalidated on the bus). With
+   * `writeMode: 'write-through'` or `'write-behind'` the `dataSource` gets it too.
+   * @throws InvalidKeyError / InvalidOptionError / SerializationError before any I/O;
+   *   CacheUnavailableError in fail-closed mode.
+   */
+  set(key: string, value: V, options?: CacheEntryOptions): Promise<void>;
+  /** Removes `key` from L2, then L1 (and from other instances' L1); `true` when L2 or L1 held it. */
+  delete(key: string): Promise<boolean>;
+  /** Removes every key; resolves how many L2 removed. */
+  deleteMany(keys: readonly string[]): Promise<number>;
+  /** True when `get(key)` would find a value. */
+  has(key: string): Promise<boolean>;
+  /** Empties L2 (this namespace) and every instance's L1. */
+  clear(): Promise<void>;
+  /** Resolves once no load or refresh is in flight (tests, graceful shutdown). */
+  settle(): Promise<void>;
+  /**
+   * Stops timers, flushes write-behind, closes what the cache created (L1, the embedded L2, the
+   * hot-key detector, the bus link); an `l2`, `bus` or `lock` you passed in stays open. Idempotent.
+   */
+  close(): Promise<void>;
+  /** Counters since creation. */
+  stats(): CacheStats;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): () => void;
+}
+
+interface Flight<V> {
+  promise: Promise<V | undefined>;
+  /** Set when the key was written, deleted or invalidated after the load started. */
+  dirty: boolean;
+  soft: Promise<typeof SOFT_TIMEOUT> | undefined;
+  softTimer: TimerHandle | undefined;
+}
+
+const SOFT_TIMEOUT: unique symbol = Symbol('soft-timeout');
+const noop = (): void => {};
+
+/**
+ * Creates the facade. With no options it runs on an L1 and the embedded in-process L2, so it
+ * needs no Redis; pass `l2: createRedisStore(...)` and `bus` for a distributed cache.
+ *
+ * ```ts
+ * const cache = createCache<User>({ ttl: '10m', grace: '1h' });
+ * const user = await cache.getOrSet('user:1', () => db.users.find(1));
+ * ```
+ * @throws InvalidOptionError naming a bad or unknown option.
+ */
+export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V> {
+  const o = resolveCacheOptions(options);
+  const { clock, random, namespace } = o;
+  const defaults = o.entry;
+  const prefix = namespace === undefined ? '' : `${namespace}:`;
+  const maxKeyLength = DEFAULT_MAX_KEY_LENGTH - prefix.length;
+
+  // --- tiers -------------------------------------------------------------------------------
+  const ownL2 = options.l2 === undefined;
+  const l2: CacheStore<V> = options.l2 ?? createEmbeddedStore<V>({ clock });
+  if (typeof l2.get !== 'function' || typeof l2.set !== 'function' || typeof l2.delete !== 'function') {
+    throw new InvalidOptionError(`[dc:${SCOPE}] \`l2\` must be a CacheStore, got ${describeValue(l2)}`);
+  }
+  let l1: L1Store<unknown> | undefined;
+  let ownLink: InvalidationLink | undefined;
+  let ownL1 = false;
+  if (options.l1 !== false) {
+    const given = options.l1;
+    if (given !== undefined && typeof (given as L1Store<V>).getSync === 'function') {
+      l1 = given as unknown as L1Store<unknown>;
+      if (options.bus !== undefined) ownLink = attachInvalidationBus(l1, options.bus, { namespace });
+    } else {
+      const l1Options = { clock, ...(given as L1StoreOptions<unknown> | undefined) };
+      if (options.bus !== undefined) l1Options.invalidation = { bus: options.bus, namespace };
+      l1 = createL1Store<unknown>(l1Options);
+      ownL1 = true;
+    }
+  }
+  const hotKeys = options.hotKeys;
+  let detector: HotKeyDetector | undefined;
+  let ownDetector = false;
+  if (hotKeys !== undefined && hotKeys !== false) {
+    if (typeof hotKeys === 'object' && typeof (hotKeys as HotKeyDetector).record === 'function') {
+      detector = hotKeys as HotKeyDetector;
+    } else {
+      detector = createHotKeyDetector({ clock, ...(hotKeys === true ? {} : hotKeys) });
+      ownDetector = true;
+    }
+  }
+  const syncL2 = isEmbeddedStore(l2) && isSyncCacheStore(l2) ? l2 : undefined;
+
+  // --- events and counters -----------------------------------------------------------------
+  const listeners = new Map<CacheEventName, Set<(payload: never) => void>>();
+  let hitListeners = 0;
+  const emit = <E extends CacheEventName>(event: E, payload: CacheEventMap[E]): void => {
+    const set = listeners.get(event);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        (listener as CacheEventListener<E>)(payload);
+      } catch {
+        // A listener's failure must not become the caller's.
+      }
+    }
+  };
+
+  let l1Hits = 0;
+  let l2Hits = 0;
+  let staleHits = 0;
+  let misses = 0;
+  let loads = 0;
+  let coalesced = 0;
+  let earlyRefreshes = 0;
+  let staleRefreshes = 0;
+  let loadErrors = 0;
+  let sets = 0;
+  let deletes = 0;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  const gateway = new L2Gateway<V>({
+    store: l2,
+    sync: syncL2 as (CacheStore<V> & SyncCacheStore<V>) | undefined,
+    timeoutMs: o.l2TimeoutMs,
+    failMode: o.failMode,
+    autoRecoveryMs: o.autoRecoveryMs,
+    maxPending: o.maxPendingWrites,
+    clock,
+    hooks: {
+      onError: (op, key, error, timedOut) =>
+        emit('store:error', {
+          key: key === undefined ? undefined : key.slice(prefix.length),
+          op,
+          timedOut,
+          error,
+        }),
+      onRecovered: (l2Key) => {
+        const key = l2Key.slice(prefix.length);
+        // Other instances may have refilled their L1 from the older L2 value meanwhile.
+        try {
+          l1?.deleteSync(key);
+        } catch {
+          // Closed meanwhile: nothing to invalidate.
+        }
+        emit('store:recovered', { key });
+      },
+    },
+  });
+
+  // --- per-call options ---------------------------------------------------------------------
+  const resolvedCalls = new WeakMap<object, ResolvedEntryOptions>();
+  const callOptions = (given: CacheEntryOptions | undefined): ResolvedEntryOptions => {
+    if (given === undefined) return defaults;
+    let resolved = resolvedCalls.get(given);
+    if (resolved === undefined) {
+      resolved = resolveEntryOptions(given, options);
+      resolvedCalls.set(given, resolved);
+    }
+    return resolved;
+  };
+
+  const checkKey = (key: unknown): void => {
+    if (closed) throw new ClosedError(`[dc:${SCOPE}] cache is closed`);
+    assertValidKey(key, SCOPE, maxKeyLength);
+  };
+
+  const hit = (key: string, tier: CacheTier, stale: boolean): void => {
+    if (tier === 'l1') l1Hits++;
+    else l2Hits++;
+    if (stale) staleHits++;
+    if (hitListeners > 0) emit('cache:hit', { key, tier, stale });
+  };
+
+  const admit = (key: string): boolean => detector === undefined || detector.isHot(key);
+
+  const fillL1 = (
+    key: string,
+    entry: CacheEntry<unknown>,
+    token: number | undefined,
+    e: ResolvedEntryOptions,
+  ): void => {
+    if (l1 === undefined || !admit(key)) return;
+    try {
+      l1.fillSync(key, toHotEntry<V>(entry, e.earlyRecompute, e.beta), token);
+    } catch (error) {
+      emit('cache:error', { key, phase: 'l1', error });
+    }
+  };
+
+  // --- loads ----------------------------------------------------------------------------------
+  const flights = new Map<string, Flight<V>>();
+  const retryAt = new Map<string, number>();
+
+  const markChanged = (key: string): void => {
+    const flight = flights.get(key);
+    if (flight === undefined) return;
+    // Later callers start a fresh load; this one may finish but stores nothing.
+    flight.dirty = true;
+    flights.delete(key);
+  };
+  const markAllChanged = (): void => {
+    for (const flight of flights.values()) flight.dirty = true;
+    flights.clear();
+  };
+  const unsubscribeBus = options.bus?.subscribe((message) => {
+    if (message.namespace !== namespace && !(message.clear === true && message.namespace === undefined))
+      return;
+    if (message.clear === true) markAllChanged();
+    for (const key of message.keys ?? []) markChanged(key);
+  });
+
+  const callLoader = (key: string, loader: CacheLoader<V>, hardTimeoutMs: number | undefined): Promise<V> => {
+    const controller = new AbortController();
+    const run = async () => loader(key, { signal: controller.signal });
+    if (hardTimeoutMs === undefined) return run();
+    return new Promise<V>((resolve, reject) => {
+      const timer = clock.setTimer(() => {
+        const error = new LoaderTimeoutError(
+          `[dc:${SCOPE}] loading ${describeValue(key)} took longer than \`hardTimeout\` (${hardTimeoutMs} ms)`,
+        );
+        controller.abort(error);
+        reject(error);
+      }, hardTimeoutMs);
+      run().then(
+        (value) => {
+          timer.cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          timer.cancel();
+          reject(error);
+        },
+      );
+    });
+  };
+
+  const buildEntry = (
+    value: unknown,
+    e: ResolvedEntryOptions,
+    deltaMs: number | undefined,
+  ): CacheEntry<unknown> => {
+    const negative = value === undefined;
+    const baseTtl = negative ? (e.negativeTtlMs as number) : e.ttlMs;
+    const ttlMs = e.jitter === 0 ? baseTtl : jitterTtl(baseTtl, { ratio: e.jitter, random });
+    return createEntry(negative ? NEGATIVE_MARKER : value, {
+      now: clock.now(),
+      ttlMs,
+      graceMs: negative ? 0 : e.graceMs,
+      ...(deltaMs === undefined ? {} : { deltaMs }),
+    });
+  };
+
+  /** Under the lock: another process may have stored a newer entry while this one waited. */
+  const loadUnderLock = async (
+    key: string,
+    loader: CacheLoader<V>,
+    e: ResolvedEntryOptions,
+    flight: Flight<V>,
+    current: CacheEntry<unknown> | undefined,
+    background: boolean,
+  ): Promise<V | undefined> => {
+    const lock = options.lock as NonNullable<CacheOptions<V>['lock']>;
+    let token: LockToken | null;
+    const l1Token = l1?.beginFill();
+    try {
+      token = await lock.acquire(`lock:${prefix}${key}`, {
+        ttlMs: o.lockTtlMs,
+        waitMs: current === undefined ? o.lockWaitMs : 0,
+      });
+    } catch (error) {
+      emit('cache:error', { key, phase: 'lock', error });
+      return loadAndStore(key, loader, e, flight, background);
+    }
+    try {
+      const latest = await gateway.get(prefix + key);
+      const now = clock.now();
+      if (
+        latest !== undefined &&
+        now < latest.expiresAt &&
+        (current === undefined ? now < latest.staleAt : latest.staleAt > current.staleAt)
+      ) {
+        if (!flight.dirty) fillL1(key, latest, l1Token, e);
+        return visibleValue<V>(latest);
+      }
+      // Another process holds the lock and is refreshing: keep serving what we have.
+      if (token === null && current !== undefined) return visibleValue<V>(current);
+      return await loadAndStore(key, loader, e, flight, background);
+    } finally {
+      if (token !== null)
+        lock.release(token).catch((error: unknown) => emit('cache:error', { key, phase: 'lock', error }));
+    }
+  };
+
+  const loadAndStore = async (
+    key: string,
+    loader: CacheLoader<V>,
+    e: ResolvedEntryOptions,
+    flight: Flight<V>,
+    background: boolean,
+  ): Promise<V | undefined> => {
+    const token = l1?.beginFill();
+    const startedAt = clock.now();
+    let value: V;
+    try {
+      value = await callLoader(key, loader, e.hardTimeoutMs);
+    } finally {
+      loads++;
+      emit('cache:load', { key, durationMs: clock.now() - startedAt, background });
+    }
+    if (flight.dirty || closed) return value;
+    if (value === undefined && e.negativeTtlMs === undefined) return value;
+    const entry = buildEntry(value, e, Math.max(0, clock.now() - startedAt));
+    try {
+      await gateway.set(prefix + key, entry as CacheEntry<V>);
+    } catch (error) {
+      if (isDcError(error, 'E_SERIALIZATION')) {
+        // Nothing half-written: the caller gets the value, no tier keeps it.
+        emit('cache:error', { key, phase: 'value', error });
+        return value;
+      }
+      throw error;
+    }
+    if (!flight.dirty) fillL1(key, entry, token, e);
+    return value;
+  };
+
+  const startLoad = (
+    key: string,
+    loader: CacheLoader<V>,
+    e: ResolvedEntryOptions,
+    current: CacheEntry<unknown> | undefined,
+  ): Flight<V> => {
+    const existing = flights.get(key);
+    if (existing !== undefined) {
+      coalesced++;
+      return existing;
+    }
+    const background = current !== undefined;
+    const flight: Flight<V> = {
+      promise: undefined as never,
+      dirty: false,
+      soft: undefined,
+      softTimer: undefined,
+    };
+    flights.set(key, flight);
+    flight.promise = (async () => {
+      try {
+        const value =
+          options.lock === undefined
+            ? await loadAndStore(key, loader, e, flight, background)
+            : await loadUnderLock(key, loader, e, flight, current, background);
+        retryAt.delete(key);
+        return value;
+      } catch (error) {
+        loadErrors++;
+        if (o.refreshBackoffMs > 0) retryAt.set(key, clock.now() + o.refreshBackoffMs);
+        emit('cache:error', { key, phase: background ? 'refresh' : 'load', error });
+        throw error;
+      } finally {
+        flight.softTimer?.cancel();
+        if (flights.get(key) === flight) flights.delete(key);
+      }
+    })();
+    // A background refresh may have no caller left to see its failure (it went to the event).
+    flight.promise.catch(noop);
+    return flight;
+  };
+
+  const waitSoft = async (
+    flight: Flight<V>,
+    stale: CacheEntry<unknown>,
+    softTimeoutMs: number,
+  ): Promise<V> => {
+    flight.soft ??= new Promise<typeof SOFT_TIMEOUT>((resolve) => {
+      flight.softTimer = clock.setTimer(() => resolve(SOFT_TIMEOUT), softTimeoutMs);
+    });
+    try {
+      const result = await Promise.race([flight.promise, flight.soft]);
+      if (result !== SOFT_TIMEOUT) return result as V;
+    } catch {
+      // The refresh failed (reported as an event): within grace the stale value still answers.
+    }
+    return visibleValue<V>(stale) as V;
+  };
+
+  /** Stale value in hand: serve it, wait `softTimeout` for the refresh, or fall back to it on a failed one. */
+  const serveStale = (
+    key: string,
+    loader: CacheLoader<V>,
+    e: ResolvedEntryOptions,
+    entry: CacheEntry<unknown>,
+  ): V | Promise<V> => {
+    const until = retryAt.get(key);
+    const now = clock.now();
+    if (until !== undefined && now < until) return visibleValue<V>(entry) as V;
+    if (!flights.has(key)) staleRefreshes++;
+    const flight = startLoad(key, loader, e, entry);
+    if (e.softTimeoutMs === undefined) return visibleValue<V>(entry) as V;
+    return waitSoft(flight, entry, e.softTimeoutMs);
+  };
+
+  const decide = (
+    key: string,
+    loader: CacheLoader<V>,
+    e: ResolvedEntryOptions,
+    entry: CacheEntry<unknown> | undefined,
+    tier: CacheTier,
+  ): V | Promise<V> => {
+    const now = clock.now();
+    if (entry === undefined || now >= entry.expiresAt) {
+      misses++;
+      emit('cache:miss', { key });
+      const flight = startLoad(key, loader, e, undefined);
+      return flight.promise as Promise<V>;
+    }
+    if (now >= entry.staleAt) {
+      hit(key, tier, true);
+      return serveStale(key, loader, e, entry);
+    }
+    hit(key, tier, false);
+    if (
+      e.earlyRecompute &&
+      entry.deltaMs !== undefined &&
+      !flights.has(key) &&
+      shouldRecomputeEarly({
+        nowMs: now,
+        expiresAt: entry.staleAt,
+        deltaMs: entry.deltaMs,
+        beta: e.beta,
+        random: () => 1 - random(),
+      })
+    ) {
+      const until = retryAt.get(key);
+      if (until === undefined || now >= until) {
+        earlyRefreshes++;
+        startLoad(key, loader, e, entry);
+      }
+    }
+    return visibleValue<V>(entry) as V;
+  };
+
+  /** L1 missed or held a stale copy: consult L2 (synchronously for the embedded one). */
+  const slowGetOrSet = (
+    key: string,
+    loader: CacheLoader<V>,
+    e: ResolvedEntryOptions,
+    l1Entry: CacheEntry<unknown> | undefined,
+  ): V | Promise<V> => {
+    if (l1Entry !== undefined && clock.now() < l1Entry.staleAt) return decide(key, loader, e, l1Entry, 'l1');
+    detector?.record(key);
+    const token = l1?.beginFill();
+    const read = gateway.get(prefix + key);
+    const after = (found: CacheEntry<V> | undefined): V | Promise<V> => {
+      // A stale L1 copy is still better than nothing if L2 has nothing newer.
+      if (found === undefined || (l1Entry !== undefined && found.staleAt <= l1Entry.staleAt)) {
+        return decide(key, loader, e, l1Entry, 'l1');
+      }
+      fillL1(key, found, token, e);
+      return decide(key, loader, e, found, 'l2');
+    };
+    return read instanceof Promise ? read.then(after) : after(read);
+  };
+
+  const resolveLoader = (loader: CacheLoader<V> | undefined): CacheLoader<V> => {
+    if (typeof loader === 'function') return loader;
+    if (loader === undefined && options.dataSource !== undefined) {
+      const source = options.dataSource;
+      return (key) => source.load(key) as Promise<V>;
+    }
+    throw new InvalidOptionError(
+      `[dc:${SCOPE}] \`loader\` must be a function (or pass a \`dataSource\` to createCache), got ${describeValue(loader)}`,
+    );
+  };
+
+  const getOrSet = (key: string, loader?: CacheLoader<V>, given?: CacheEntryOptions): Promise<V> => {
+    try {
+      const e = given === undefined ? defaults : callOptions(given);
+      if (l1 !== undefined && typeof loader === 'function') {
+        const entry = l1.getSync(key) as HotEntry<V> | undefined;
+        if (entry !== undefined && clock.now() < entry.freshUntil) {
+          l1Hits++;
+          if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
+          return entry.promise as Promise<V>;
+        }
+        if (key.length > maxKeyLength) checkKey(key);
+        const result = slowGetOrSet(key, loader, e, entry);
+        return result instanceof Promise ? result : Promise.resolve(result);
+      }
+      checkKey(key);
+      const result = slowGetOrSet(key, resolveLoader(loader), e, l1?.getSync(key));
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  const slowGet = (
+    key: string,
+    l1Entry: CacheEntry<unknown> | undefined,
+  ): V | undefined | Promise<V | undefined> => {
+    detector?.record(key);
+    const token = l1?.beginFill();
+    const read = gateway.get(prefix + key);
+    const after = (found: CacheEntry<V> | undefined): V | undefined => {
+      const now = clock.now();
+      if (found !== undefined && now < found.expiresAt) fillL1(key, found, token, defaults);
+      if (found !== undefined && now < found.staleAt) {
+        hit(key, 'l2', false);
+        return visibleValue<V>(found);
+      }
+      if (l1Entry !== undefined && now < l1Entry.staleAt) {
+        hit(key, 'l1', false);
+        return visibleValue<V>(l1Entry);
+      }
+      misses++;
+      emit('cache:miss', { key });
+      return undefined;
+    };
+    return read instanceof Promise ? read.then(after) : after(read);
+  };
+
+  const get = (key: string): Promise<V | undefined> => {
+    try {
+      if (l1 !== undefined) {
+        const entry = l1.getSync(key) as HotEntry<V> | undefined;
+        if (entry !== undefined && clock.now() < entry.staleAt) {
+          l1Hits++;
+          if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
+          return entry.promise;
+        }
+        if (key.length > maxKeyLength) checkKey(key);
+        const result = slowGet(key, entry);
+        return result instanceof Promise ? result : Promise.resolve(result);
+      }
+      checkKey(key);
+      const result = slowGet(key, undefined);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  // --- writes ---------------------------------------------------------------------------------
+  /** L2 first, then L1 (which publishes the invalidation on the bus). */
+  const writeTiers = async (
+    key: string,
+    entry: CacheEntry<unknown>,
+    e: ResolvedEntryOptions,
+  ): Promise<void> => {
+    markChanged(key);
+    try {
+      await gateway.set(prefix + key, entry as CacheEntry<V>);
+    } catch (error) {
+      // Fail-closed: the write may or may not have landed; the older L1 copy must go either way.
+      if (!isDcError(error, 'E_SERIALIZATION')) invalidateL1(key);
+      throw error;
+    }
+    markChanged(key);
+    if (l1 === undefined) return;
+    try {
+      if (admit(key)) l1.setSync(key, toHotEntry<V>(entry, e.earlyRecompute, e.beta));
+      else l1.deleteSync(key);
+    } catch (error) {
+      // L1 refused (too large): it dropped the older copy and told the bus; L2 has the value.
+      emit('cache:error', { key, phase: 'l1', error });
+    }
+  };
+
+  const invalidateL1 = (key: string): boolean => {
+    try {
+      return l1?.deleteSync(key) ?? false;
+    } catch {
+      return false;
+    }
+  };
+
+  const deleteTiers = async (key: string): Promise<boolean> => {
+    markChanged(key);
+    let removed = false;
+    try {
+      removed = await gateway.delete(prefix + key);
+    } finally {
+      // Fail-closed included: the delete may have landed, so the L1 copy goes either way.
+      markChanged(key);
+      if (invalidateL1(key)) removed = true;
+    }
+    return removed;
+  };
+
+  const tierStore: CacheStore<V> = {
+    name: 'cache-tiers',
+    get: async (key) => {
+      const entry = l1?.getSync(key) ?? (await gateway.get(prefix + key));
+      return entry === undefined ? undefined : ({ ...entry, value: visibleValue<V>(entry) } as CacheEntry<V>);
+    },
+    set: (key, entry) => writeTiers(key, entry, defaults),
+    delete: (key) => deleteTiers(key),
+    clear: () => clear(),
+    close: async () => {},
+    getMany: (keys) => Promise.all(keys.map((key) => tierStore.get(key))),
+    setMany: async (entries) => {
+      for (const [key, entry] of entries) await writeTiers(key, entry, defaults);
+    },
+    deleteMany: async (keys) => {
+      let removed = 0;
+      for (const key of keys) if (await deleteTiers(key)) removed++;
+      return removed;
+    },
+  };
+  let strategy: WriteThrough<V> | WriteBehind<V> | undefined;
+  if (o.writeMode !== 'cache-aside') {
+    const dataSource = options.dataSource as NonNullable<CacheOptions<V>['dataSource']>;
+    const common = {
+      store: tierStore,
+      dataSource,
+      ttlMs: defaults.ttlMs,
+      graceMs: defaults.graceMs,
+      clock,
+      onCacheError: o.failMode === 'open' ? ('ignore' as const) : ('throw' as const),
+    };
+    strategy =
+      o.writeMode === 'write-through'
+        ? createWriteThrough<V>(common)
+        : createWriteBehind<V>({ ...options.writeBehind, ...common });
+  }
+
+  const set = async (key: string, value: V, given?: CacheEntryOptions): Promise<void> => {
+    checkKey(key);
+    if (value === undefined) {
+      throw new InvalidOptionError(
+        `[dc:${SCOPE}] cannot set ${describeValue(key)} to undefined; use delete()`,
+      );
+    }
+    if (strategy !== undefined) {
+      if (given !== undefined) {
+        throw new InvalidOptionError(
+          `[dc:${SCOPE}] per-call options are not supported with \`writeMode: '${o.writeMode}'\`; set \`ttl\`/\`grace\` on createCache`,
+        );
+      }
+      options.serializer?.encode(value);
+      await strategy.set(key, value);
+      sets++;
+      return;
+    }
+    const e = callOptions(given);
+    options.serializer?.encode(value);
+    const entry = buildEntry(value, e, undefined);
+    await writeTiers(key, entry, e);
+    sets++;
+  };
+
+  const del = async (key: string): Promise<boolean> => {
+    checkKey(key);
+    if (strategy !== undefined) {
+      const had = (await tierStore.get(key)) !== undefined;
+      await strategy.delete(key);
+      if (had) deletes++;
+      return had;
+    }
+    const removed = await deleteTiers(key);
+    if (removed) deletes++;
+    return removed;
+  };
+
+  const deleteMany = async (keys: readonly string[]): Promise<number> => {
+    if (!Array.isArray(keys)) {
+      throw new InvalidOptionError(`[dc:${SCOPE}] \`keys\` must be an array, got ${describeValue(keys)}`);
+    }
+    for (const key of keys) checkKey(key);
+    if (keys.length === 0) return 0;
+    if (strategy !== undefined) {
+      let removed = 0;
+      for (const key of keys) if (await del(key)) removed++;
+      return removed;
+    }
+    for (const key of keys) markChanged(key);
+    let removed = 0;
+    try {
+      removed = await gateway.deleteMany(keys.map((key) => prefix + key));
+    } finally {
+      for (const key of keys) markChanged(key);
+      if (l1 !== undefined) await l1.deleteMany(keys).catch(noop);
+    }
+    deletes += removed;
+    return removed;
+  };
+
+  const clear = async (): Promise<void> => {
+    if (closed) throw new ClosedError(`[dc:${SCOPE}] cache is closed`);
+    markAllChanged();
+    try {
+      await gateway.clear();
+    } finally {
+      markAllChanged();
+      try {
+        l1?.clearSync();
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  };
+
+  const settle = async (): Promise<void> => {
+    for (let round = 0; flights.size > 0 && round < 1_000; round++) {
+      await Promise.allSettled(Array.from(flights.values(), (flight) => flight.promise));
+    }
+  };
+
+  return {
+    namespace,
+    l1: l1 as L1Store<V> | undefined,
+    l2,
+    get,
+    getOrSet,
+    set,
+    delete: del,
+    deleteMany,
+    has: async (key) => (await get(key)) !== undefined,
+    clear,
+    settle,
+    close() {
+      if (closing) return closing;
+      closing = (async () => {
+        if (strategy !== undefined) await strategy.close();
+        closed = true;
+        gateway.close();
+        unsubscribeBus?.();
+        await ownLink?.detach();
+        if (ownL1) await l1?.close();
+        if (ownL2) await l2.close();
+        if (ownDetector) detector?.close();
+      })();
+      return closing;
+    },
+    stats: () => ({
+      hits: l1Hits + l2Hits,
+      l1Hits,
+      l2Hits,
+      staleHits,
+      misses,
+      loads,
+      coalesced,
+      earlyRefreshes,
+      staleRefreshes,
+      loadErrors,
+      l2Errors: gateway.errors,
+      l2Timeouts: gateway.timeouts,
+      sets,
+      deletes,
+      pendingL2Writes: gateway.pendingCount,
+      recoveredL2Writes: gateway.recovered,
+      inFlight: flights.size,
+      l1Size: l1?.size ?? 0,
+    }),
+    on(event, listener) {
+      if (typeof listener !== 'function') {
+        throw new InvalidOptionError(
+          `[dc:${SCOPE}] a listener must be a function, got ${describeValue(listener)}`,
+        );
+      }
+      let set = listeners.get(event);
+      if (set === undefined) {
+        set = new Set();
+        listeners.set(event, set);
+      }
+      const added = !set.has(listener as never);
+      set.add(listener as never);
+      if (added && event === 'cache:hit') hitListeners++;
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        if ((listeners.get(event) as Set<unknown>).delete(listener) && event === 'cache:hit') hitListeners--;
+      };
+    },
+  };
+}
