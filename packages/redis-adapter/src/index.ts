@@ -26,6 +26,13 @@ export type {
 } from './options';
 export { DEFAULT_REDIS_STORE_OPTIONS, READ_FROM_VALUES, resolveRedisStoreOptions } from './options';
 export type {
+  RedisBusMessage,
+  RedisBusOptions,
+  RedisBusSubscribeOptions,
+  RedisInvalidationBus,
+} from './redis-bus';
+export { createRedisBus, DEFAULT_REDIS_BUS_OPTIONS, REDIS_BUS_MESSAGE_VERSION } from './redis-bus';
+export type {
   RedisLeaseRead,
   RedisLeaseStore,
   RedisLeaseStoreOptions,
