@@ -43,3 +43,11 @@ export type { RedisLock, RedisLockAcquireOptions, RedisLockOptions, RedisLockTok
 export { createRedisLock, DEFAULT_REDIS_LOCK_OPTIONS } from './redis-lock';
 export type { RedisStore, RedisStoreStats } from './redis-store';
 export { createRedisStore, isCacheUnavailable } from './redis-store';
+export type {
+  RedisQueuedWrite,
+  RedisQueueStats,
+  RedisQueueWriteRequest,
+  RedisStreamQueue,
+  RedisStreamQueueOptions,
+} from './redis-stream-queue';
+export { createRedisStreamQueue, DEFAULT_REDIS_STREAM_QUEUE_OPTIONS } from './redis-stream-queue';
