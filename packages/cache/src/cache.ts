@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CacheEntry, CacheStore, LoadContext, SyncCacheStore, TimerHandle } from '@dc/core';
 import {
   assertValidKey,
@@ -94,6 +95,8 @@ interface Flight<V> {
 }
 
 const SOFT_TIMEOUT: unique symbol = Symbol('soft-timeout');
+/** How long after writing a loaded value to L2 a remote invalidation of the key retracts it. */
+const RETRACT_WINDOW_MS = 2_000;
 const noop = (): void => {};
 
 /**
@@ -119,6 +122,8 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
   if (typeof l2.get !== 'function' || typeof l2.set !== 'function' || typeof l2.delete !== 'function') {
     throw new InvalidOptionError(`[dc:${SCOPE}] \`l2\` must be a CacheStore, got ${describeValue(l2)}`);
   }
+  // Our own id on the bus, so our handler can tell our messages from other instances'.
+  const instanceId = randomUUID();
   let l1: L1Store<unknown> | undefined;
   let ownLink: InvalidationLink | undefined;
   let ownL1 = false;
@@ -126,10 +131,11 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     const given = options.l1;
     if (given !== undefined && typeof (given as L1Store<V>).getSync === 'function') {
       l1 = given as unknown as L1Store<unknown>;
-      if (options.bus !== undefined) ownLink = attachInvalidationBus(l1, options.bus, { namespace });
+      if (options.bus !== undefined)
+        ownLink = attachInvalidationBus(l1, options.bus, { namespace, instanceId });
     } else {
       const l1Options = { clock, ...(given as L1StoreOptions<unknown> | undefined) };
-      if (options.bus !== undefined) l1Options.invalidation = { bus: options.bus, namespace };
+      if (options.bus !== undefined) l1Options.invalidation = { bus: options.bus, namespace, instanceId };
       l1 = createL1Store<unknown>(l1Options);
       ownL1 = true;
     }
@@ -260,11 +266,43 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     for (const flight of flights.values()) flight.dirty = true;
     flights.clear();
   };
+  // L2 writes of loaded values, by key, for `RETRACT_WINDOW_MS` (oldest first).
+  const recentFills = new Map<string, number>();
+  const noteFill = (key: string): void => {
+    const now = clock.now();
+    recentFills.delete(key);
+    recentFills.set(key, now);
+    for (const [oldKey, at] of recentFills) {
+      if (now - at <= RETRACT_WINDOW_MS) break;
+      recentFills.delete(oldKey);
+    }
+  };
+  /**
+   * Another instance changed `key`. A value this instance loaded and wrote to L2 shortly before
+   * may have been read from the source before that change and landed in L2 after it (the
+   * cache-aside race, FAULTS D4): take it back out of L2 and tell the other L1s.
+   */
+  const retract = (key: string): void => {
+    const at = recentFills.get(key);
+    if (at === undefined) return;
+    recentFills.delete(key);
+    if (clock.now() - at > RETRACT_WINDOW_MS || closed) return;
+    gateway.delete(prefix + key).then(() => invalidateL1(key), noop);
+  };
   const unsubscribeBus = options.bus?.subscribe((message) => {
+    if (message.origin === instanceId) return;
     if (message.namespace !== namespace && !(message.clear === true && message.namespace === undefined))
       return;
-    if (message.clear === true) markAllChanged();
-    for (const key of message.keys ?? []) markChanged(key);
+    if (message.clear === true) {
+      markAllChanged();
+      recentFills.clear();
+      for (const key of writes.keys()) supersedeWrite(key);
+    }
+    for (const key of message.keys ?? []) {
+      markChanged(key);
+      supersedeWrite(key);
+      retract(key);
+    }
   });
 
   const callLoader = (key: string, loader: CacheLoader<V>, hardTimeoutMs: number | undefined): Promise<V> => {
@@ -368,6 +406,7 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     if (flight.dirty || closed) return value;
     if (value === undefined && e.negativeTtlMs === undefined) return value;
     const entry = buildEntry(value, e, Math.max(0, clock.now() - startedAt));
+    if (options.bus !== undefined) noteFill(key);
     try {
       await gateway.set(prefix + key, entry as CacheEntry<V>);
     } catch (error) {
@@ -599,6 +638,32 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
   };
 
   // --- writes ---------------------------------------------------------------------------------
+  // The latest write per key: L2 answers may arrive out of order, L1 must end with the last write.
+  const writes = new Map<string, { latest: number; active: number }>();
+  let writeCounter = 0;
+  const beginWrite = (key: string): number => {
+    const seq = ++writeCounter;
+    const record = writes.get(key);
+    if (record === undefined) writes.set(key, { latest: seq, active: 1 });
+    else {
+      record.latest = seq;
+      record.active++;
+    }
+    return seq;
+  };
+  /** True when nothing else changed `key` (a later local write, a remote one) after `seq`. */
+  const endWrite = (key: string, seq: number): boolean => {
+    const record = writes.get(key);
+    if (record === undefined) return false;
+    if (--record.active === 0) writes.delete(key);
+    return record.latest === seq;
+  };
+  /** Another instance changed `key` while a local write of it was in flight. */
+  const supersedeWrite = (key: string): void => {
+    const record = writes.get(key);
+    if (record !== undefined) record.latest = ++writeCounter;
+  };
+
   /** L2 first, then L1 (which publishes the invalidation on the bus). */
   const writeTiers = async (
     key: string,
@@ -606,15 +671,25 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     e: ResolvedEntryOptions,
   ): Promise<void> => {
     markChanged(key);
+    recentFills.delete(key);
+    const seq = beginWrite(key);
     try {
       await gateway.set(prefix + key, entry as CacheEntry<V>);
     } catch (error) {
       // Fail-closed: the write may or may not have landed; the older L1 copy must go either way.
       if (!isDcError(error, 'E_SERIALIZATION')) invalidateL1(key);
       throw error;
+    } finally {
+      markChanged(key);
     }
-    markChanged(key);
+    const latest = endWrite(key, seq);
     if (l1 === undefined) return;
+    if (!latest) {
+      // The key changed again meanwhile (here or elsewhere) and L2 answers may come back in any
+      // order: this value may not be the newest, so no L1 may keep any copy; the bus tells them.
+      invalidateL1(key);
+      return;
+    }
     try {
       if (admit(key)) l1.setSync(key, toHotEntry<V>(entry, e.earlyRecompute, e.beta));
       else l1.deleteSync(key);
@@ -634,12 +709,15 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
 
   const deleteTiers = async (key: string): Promise<boolean> => {
     markChanged(key);
+    recentFills.delete(key);
+    const seq = beginWrite(key);
     let removed = false;
     try {
       removed = await gateway.delete(prefix + key);
     } finally {
       // Fail-closed included: the delete may have landed, so the L1 copy goes either way.
       markChanged(key);
+      endWrite(key, seq);
       if (invalidateL1(key)) removed = true;
     }
     return removed;

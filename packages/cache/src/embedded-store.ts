@@ -46,6 +46,7 @@ interface Stored {
   readonly expiresAt: number;
   readonly staleAt: number;
   readonly deltaMs: number | undefined;
+  readonly tags: readonly string[] | undefined;
 }
 
 const embeddedStores = new WeakSet<object>();
@@ -99,26 +100,35 @@ export function createEmbeddedStore<V = unknown>(options: EmbeddedStoreOptions =
       return undefined;
     }
     const value = (serializer ? serializer.decode(stored.payload as string) : stored.payload) as V;
-    return stored.deltaMs === undefined
-      ? { value, expiresAt: stored.expiresAt, staleAt: stored.staleAt }
-      : { value, expiresAt: stored.expiresAt, staleAt: stored.staleAt, deltaMs: stored.deltaMs };
+    const entry: { -readonly [K in keyof CacheEntry<V>]: CacheEntry<V>[K] } = {
+      value,
+      expiresAt: stored.expiresAt,
+      staleAt: stored.staleAt,
+    };
+    if (stored.deltaMs !== undefined) entry.deltaMs = stored.deltaMs;
+    if (stored.tags !== undefined) entry.tags = [...stored.tags];
+    return entry;
   };
 
-  const setSync = (key: string, entry: CacheEntry<V>): void => {
+  /** Validates and encodes before anything is touched: a bad write leaves the older entry intact. */
+  const prepare = (key: string, entry: CacheEntry<V>): Stored => {
     check(key);
     assertValidEntry(entry, name);
-    // Encoded before anything is touched: an unencodable value leaves the older entry intact.
-    const payload = serializer ? serializer.encode(entry.value) : entry.value;
-    if (clock.now() >= entry.expiresAt) {
-      memory.delete(key);
-      return;
-    }
-    memory.set(
-      key,
-      { payload, expiresAt: entry.expiresAt, staleAt: entry.staleAt, deltaMs: entry.deltaMs },
-      { expiresAt: entry.expiresAt },
-    );
+    return {
+      payload: serializer ? serializer.encode(entry.value) : entry.value,
+      expiresAt: entry.expiresAt,
+      staleAt: entry.staleAt,
+      deltaMs: entry.deltaMs,
+      tags: entry.tags === undefined ? undefined : [...entry.tags],
+    };
   };
+
+  const put = (key: string, stored: Stored): void => {
+    if (clock.now() >= stored.expiresAt) memory.delete(key);
+    else memory.set(key, stored, { expiresAt: stored.expiresAt });
+  };
+
+  const setSync = (key: string, entry: CacheEntry<V>): void => put(key, prepare(key, entry));
 
   const deleteSync = (key: string): boolean => {
     check(key);
@@ -163,11 +173,10 @@ export function createEmbeddedStore<V = unknown>(options: EmbeddedStoreOptions =
       }),
     setMany: (entries) =>
       settle(() => {
-        for (const [key, entry] of entries) {
-          check(key);
-          assertValidEntry(entry, name);
-        }
-        for (const [key, entry] of entries) setSync(key, entry);
+        const prepared = entries.map(([key, entry]) => prepare(key, entry));
+        entries.forEach(([key], i) => {
+          put(key, prepared[i] as Stored);
+        });
       }),
     deleteMany: (keys) =>
       settle(() => {
