@@ -69,7 +69,9 @@ export interface MemoryStore<V> extends Iterable<[string, V]> {
   /** True when `key` holds a live entry; no recency/frequency update. */
   has(key: string): boolean;
   /**
-   * Stores `value` under `key`, evicting per the mode when a budget would be exceeded. Returns
+   * Stores `value` under `key`, evicting per the mode when a budget would be exceeded. Like
+   * Redis's `SET`, a write without `ttlMs`/`expiresAt` replaces any TTL (with `defaultTtlMs`,
+   * or none). Counts as an access of an existing key for the policy. Returns
    * whether the key is held afterwards: `false` for an `expiresAt` already past (the key is
    * removed), or when `tinylfu` evicted the entry at once to respect `maxBytes`.
    * @throws CapacityError (`E_CAPACITY`) for `noeviction` when full, a `volatile-*` mode with no
@@ -77,7 +79,10 @@ export interface MemoryStore<V> extends Iterable<[string, V]> {
    * @throws InvalidOptionError for a bad `ttlMs`, `expiresAt` or size.
    */
   set(key: string, value: V, options?: SetOptions): boolean;
-  /** Removes `key`; `true` when a live entry was removed. Emits nothing. */
+  /**
+   * Removes `key`; `true` when a live entry was removed. Emits nothing (an entry found already
+   * expired is removed as `'expire'` and reported `false`).
+   */
   delete(key: string): boolean;
   /** Removes every entry. Emits nothing. */
   clear(): void;
