@@ -266,13 +266,13 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     for (const flight of flights.values()) flight.dirty = true;
     flights.clear();
   };
-  // L2 writes of loaded values, by key, for `RETRACT_WINDOW_MS` (oldest first).
-  const recentFills = new Map<string, number>();
-  const noteFill = (key: string): void => {
+  // L2 writes of loaded values in the last `RETRACT_WINDOW_MS`: key → [written at, entry's staleAt].
+  const recentFills = new Map<string, readonly [number, number]>();
+  const noteFill = (key: string, staleAt: number): void => {
     const now = clock.now();
     recentFills.delete(key);
-    recentFills.set(key, now);
-    for (const [oldKey, at] of recentFills) {
+    recentFills.set(key, [now, staleAt]);
+    for (const [oldKey, [at]] of recentFills) {
       if (now - at <= RETRACT_WINDOW_MS) break;
       recentFills.delete(oldKey);
     }
@@ -280,14 +280,20 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
   /**
    * Another instance changed `key`. A value this instance loaded and wrote to L2 shortly before
    * may have been read from the source before that change and landed in L2 after it (the
-   * cache-aside race, FAULTS D4): take it back out of L2 and tell the other L1s.
+   * cache-aside race, FAULTS D4): if L2 still holds that very entry, take it out and tell the
+   * other L1s. (Check-then-delete is not atomic: at worst a newer value is removed, one miss.)
    */
   const retract = (key: string): void => {
-    const at = recentFills.get(key);
-    if (at === undefined) return;
+    const fill = recentFills.get(key);
+    if (fill === undefined) return;
     recentFills.delete(key);
-    if (clock.now() - at > RETRACT_WINDOW_MS || closed) return;
-    gateway.delete(prefix + key).then(() => invalidateL1(key), noop);
+    if (clock.now() - fill[0] > RETRACT_WINDOW_MS || closed) return;
+    Promise.resolve(gateway.get(prefix + key))
+      .then((current) => {
+        if (current === undefined || current.staleAt !== fill[1] || closed) return;
+        return gateway.delete(prefix + key).then(() => invalidateL1(key));
+      })
+      .catch(noop);
   };
   const unsubscribeBus = options.bus?.subscribe((message) => {
     if (message.origin === instanceId) return;
@@ -406,9 +412,9 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     if (flight.dirty || closed) return value;
     if (value === undefined && e.negativeTtlMs === undefined) return value;
     const entry = buildEntry(value, e, Math.max(0, clock.now() - startedAt));
-    if (options.bus !== undefined) noteFill(key);
+    if (options.bus !== undefined) noteFill(key, entry.staleAt);
     try {
-      await gateway.set(prefix + key, entry as CacheEntry<V>);
+      await gateway.set(prefix + key, entry as CacheEntry<V>, false);
     } catch (error) {
       if (isDcError(error, 'E_SERIALIZATION')) {
         // Nothing half-written: the caller gets the value, no tier keeps it.
@@ -674,7 +680,7 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     recentFills.delete(key);
     const seq = beginWrite(key);
     try {
-      await gateway.set(prefix + key, entry as CacheEntry<V>);
+      await gateway.set(prefix + key, entry as CacheEntry<V>, true);
     } catch (error) {
       // Fail-closed: the write may or may not have landed; the older L1 copy must go either way.
       if (!isDcError(error, 'E_SERIALIZATION')) invalidateL1(key);

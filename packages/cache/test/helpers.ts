@@ -50,8 +50,9 @@ export interface ChaosControl {
 }
 
 /**
- * A decorator that makes an L2 flaky (FAULTS A7): each call throws with `throwProbability` and
- * takes up to `maxDelayMs` on `clock`. Set both to 0 for "neverThrow".
+ * A decorator that makes an L2 flaky (FAULTS A7): each call fails (is never applied) with
+ * `throwProbability`, and every answer takes up to `maxDelayMs` on `clock`. Set both to 0 for
+ * "neverThrow".
  */
 export function withChaos<V>(
   inner: CacheStore<V>,
@@ -62,13 +63,17 @@ export function withChaos<V>(
   const wrap = async <T>(run: () => Promise<T>): Promise<T> => {
     control.calls++;
     const delay = Math.floor(random() * control.maxDelayMs);
-    const fail = random() < control.throwProbability;
-    if (delay > 0) await after(clock, delay, undefined);
-    if (fail) {
+    if (random() < control.throwProbability) {
+      if (delay > 0) await after(clock, delay, undefined);
       control.thrown++;
       throw new Error('chaos: L2 call failed');
     }
-    return run();
+    // Applied when sent, answered late: one client's commands keep their order, as on one
+    // Redis connection.
+    const result = run();
+    result.catch(() => {});
+    if (delay > 0) await after(clock, delay, undefined);
+    return result;
   };
   return defineStore<V>({
     name: 'chaos',

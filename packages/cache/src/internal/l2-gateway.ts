@@ -73,10 +73,20 @@ export class L2Gateway<V> {
     return this.guard('get', key, () => this.o.store.get(key), undefined, undefined);
   }
 
-  /** Resolves `true` when L2 took the write; `false` when it failed open (queued for recovery). */
-  set(key: string, entry: CacheEntry<V>): Promise<boolean> {
+  /**
+   * Resolves `true` when L2 took the write; `false` when it failed open. A failed write is
+   * queued for recovery when `replay` is set (a caller's `set`), not for a loaded value: that one
+   * may be older than a write another instance makes meanwhile, and missing it costs one load.
+   */
+  set(key: string, entry: CacheEntry<V>, replay: boolean): Promise<boolean> {
     this.pending.delete(key);
-    return this.guard('set', key, () => this.o.store.set(key, entry).then(() => true), false, { entry });
+    return this.guard(
+      'set',
+      key,
+      () => this.o.store.set(key, entry).then(() => true),
+      false,
+      replay ? { entry } : undefined,
+    );
   }
 
   delete(key: string): Promise<boolean> {
