@@ -1,5 +1,5 @@
+import { describeValue } from './describe';
 import { InvalidOptionError } from './errors';
-import { describeValue } from './internal/describe';
 
 /** A duration: milliseconds as a number, or a string such as `'150ms'`, `'5s'`, `'10m'`, `'1h'`, `'1d'`. */
 export type Duration = number | string;

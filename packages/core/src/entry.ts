@@ -1,5 +1,5 @@
+import { describeValue } from './describe';
 import { InvalidOptionError } from './errors';
-import { describeValue } from './internal/describe';
 import { assertNonNegativeMs, assertTtlMs } from './validation';
 
 /**

@@ -2,6 +2,7 @@ export type { Clock, ManualClock, Random, TimerHandle } from './clock';
 export { createManualClock, systemClock } from './clock';
 export type { DataSource, DataSourceMethod } from './data-source';
 export { assertDataSource } from './data-source';
+export { describeValue } from './describe';
 export type { Duration, ParseDurationOptions } from './duration';
 export { parseDuration } from './duration';
 export type { CacheEntry, CreateEntryOptions, EntryState } from './entry';
@@ -33,10 +34,16 @@ export type {
   SyncCacheStore,
 } from './store';
 export { defineStore, isSyncCacheStore } from './store';
+export type { NumberBounds } from './validation';
 export {
+  assertCacheStore,
+  assertClock,
+  assertFiniteNumber,
+  assertFunction,
   assertInteger,
   assertNonNegativeMs,
   assertOneOf,
+  assertOptionsObject,
   assertTtlMs,
   assertValidKey,
   DEFAULT_MAX_KEY_LENGTH,

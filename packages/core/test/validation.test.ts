@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { assertTtlMs, assertValidKey, isDcError, parseDuration } from '../src/index';
+import {
+  assertCacheStore,
+  assertClock,
+  assertFiniteNumber,
+  assertFunction,
+  assertOptionsObject,
+  assertTtlMs,
+  assertValidKey,
+  createManualClock,
+  describeValue,
+  isDcError,
+  parseDuration,
+} from '../src/index';
 
 function errorOf(fn: () => unknown): unknown {
   try {
@@ -79,5 +91,69 @@ describe('assertValidKey', () => {
     for (const key of ['__proto__', 'constructor', 'prototype', 'toString']) {
       expect(() => assertValidKey(key)).not.toThrow();
     }
+  });
+});
+
+describe('assertFiniteNumber', () => {
+  it.each([
+    [Number.NaN, {}],
+    [Number.POSITIVE_INFINITY, {}],
+    ['1', {}],
+    [0, { min: 0, exclusiveMin: true }],
+    [1, { min: 0, max: 1, exclusiveMax: true }],
+    [-0.1, { min: 0 }],
+    [2, { max: 1 }],
+  ] as const)('rejects %s with bounds %o, naming the option and the range', (value, bounds) => {
+    const error = errorOf(() => assertFiniteNumber(value, 'ratio', bounds, 'stampede'));
+    expect(isDcError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toMatch(/^\[dc:stampede\] `ratio` must be a finite number/);
+  });
+
+  it('describes the accepted range', () => {
+    const error = errorOf(() => assertFiniteNumber(1, 'ratio', { min: 0, max: 1, exclusiveMax: true }));
+    expect((error as Error).message).toContain('in [0, 1)');
+  });
+
+  it.each([
+    [0, { min: 0 }],
+    [0.5, { min: 0, max: 1, exclusiveMax: true }],
+    [-5, {}],
+  ] as const)('accepts %s with bounds %o', (value, bounds) => {
+    expect(() => assertFiniteNumber(value, 'x', bounds)).not.toThrow();
+  });
+});
+
+describe('assertFunction / assertOptionsObject / assertClock / assertCacheStore', () => {
+  it('rejects the wrong shapes with E_INVALID_OPTION', () => {
+    for (const fn of [
+      () => assertFunction(1, 'loader'),
+      () => assertOptionsObject(null, 'options'),
+      () => assertOptionsObject('x', 'options'),
+      () => assertClock({ now: () => 1 }),
+      () => assertCacheStore({ get() {} }),
+    ]) {
+      expect(isDcError(errorOf(fn), 'E_INVALID_OPTION')).toBe(true);
+    }
+  });
+
+  it('names the missing store methods', () => {
+    expect((errorOf(() => assertCacheStore({ get() {} }, 'l2')) as Error).message).toContain('missing set');
+  });
+
+  it('accepts the right shapes', () => {
+    expect(() => assertFunction(() => 1, 'loader')).not.toThrow();
+    expect(() => assertOptionsObject(undefined, 'options')).not.toThrow();
+    expect(() => assertClock(createManualClock())).not.toThrow();
+  });
+});
+
+describe('describeValue', () => {
+  it('quotes strings, cuts long ones and names shapes', () => {
+    expect(describeValue('a')).toBe('"a"');
+    expect(describeValue('x'.repeat(100))).toHaveLength(66);
+    expect(describeValue(10n)).toBe('10n');
+    expect(describeValue([1])).toBe('an array');
+    expect(describeValue(new Map())).toBe('an object (Map)');
+    expect(describeValue(() => 1)).toBe('a function');
   });
 });

@@ -1,4 +1,7 @@
-/** Renders a bad input for an error message: strings quoted, everything else by its shape. */
+/**
+ * Renders a bad input for an error message: strings quoted (long ones cut), everything else by
+ * its shape, so a message names what the caller passed without dumping it.
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') {
     const shown = value.length > 64 ? `${value.slice(0, 61)}...` : value;
