@@ -8,11 +8,15 @@
  * `v` is {@link ENVELOPE_VERSION} and `codec` the serializer's `name`. With the JSON codec the
  * encoded value is embedded as JSON (so the whole payload is parsed once, with the codec's depth,
  * size and prototype-poisoning checks); any other codec's text is embedded as a JSON string.
+ * A raw U+FFFD is escaped as `\\ufffd` on write, so reads can take the payload as a string and
+ * still tell an invalid UTF-8 sequence (decoded to U+FFFD) from real text.
  * Anything that does not decode to a well-formed envelope of this version and codec is a
  * {@link SerializationError}: the store turns it into a miss and deletes the key.
  */
 import { isUtf8 } from 'node:buffer';
 import { type CacheEntry, jsonSerializer, SerializationError, type Serializer } from '@dc/core';
+
+const REPLACEMENT_CHAR = '\uFFFD';
 
 /** Version of the stored envelope layout; a stored entry with another version is a miss. */
 export const ENVELOPE_VERSION = 1;
@@ -47,12 +51,19 @@ export function createEnvelopeCodec<V = unknown>(serializer: Serializer<V>): Env
       let out = `${header}${entry.expiresAt},"staleAt":${entry.staleAt}`;
       if (entry.deltaMs !== undefined) out += `,"deltaMs":${entry.deltaMs}`;
       if (entry.tags !== undefined) out += `,"tags":${JSON.stringify(entry.tags)}`;
-      return `${out},"value":${embedsJson ? text : JSON.stringify(text)}}`;
+      out = `${out},"value":${embedsJson ? text : JSON.stringify(text)}}`;
+      // A stored payload never holds a raw U+FFFD (it is escaped), so a U+FFFD found on read can
+      // only be a byte sequence that was not valid UTF-8, replaced by the decoder.
+      return out.includes(REPLACEMENT_CHAR) ? out.replaceAll(REPLACEMENT_CHAR, '\\ufffd') : out;
     },
     decode(payload) {
       let text: string;
-      if (typeof payload === 'string') text = payload;
-      else {
+      if (typeof payload === 'string') {
+        if (payload.includes(REPLACEMENT_CHAR)) {
+          throw new SerializationError('[dc:redis] stored payload is not valid UTF-8 (it decoded to U+FFFD)');
+        }
+        text = payload;
+      } else {
         if (!isUtf8(payload)) throw new SerializationError('[dc:redis] stored payload is not valid UTF-8');
         text = payload.toString('utf8');
       }

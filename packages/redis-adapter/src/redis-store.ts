@@ -135,7 +135,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
   const writeExtraMs = resolved.durability === 'replicated' ? resolved.waitTimeoutMs : 0;
   const waitReplicas = resolved.waitReplicas;
 
-  const decode = (userKey: string, redisKey: string, payload: Buffer | null): CacheEntry<V> | undefined => {
+  const decode = (userKey: string, redisKey: string, payload: string | null): CacheEntry<V> | undefined => {
     if (payload === null) {
       stats.misses++;
       return undefined;

@@ -31,6 +31,14 @@ describe('createEnvelopeCodec', () => {
     expect('tags' in decoded).toBe(false);
   });
 
+  it('round-trips a value holding U+FFFD and rejects a payload where invalid UTF-8 became U+FFFD', () => {
+    const e = createEntry({ text: 'a\uFFFDb' }, { now: 0, ttlMs: 10 });
+    const text = codec.encode(e);
+    expect(text.includes('\uFFFD')).toBe(false);
+    expect(codec.decode(text)).toEqual(e);
+    expect(isDcError(decodeError(text.replace('\\ufffd', '\uFFFD')), 'E_SERIALIZATION')).toBe(true);
+  });
+
   it('writes the envelope version and codec name', () => {
     expect(JSON.parse(codec.encode(entry))).toMatchObject({ v: ENVELOPE_VERSION, codec: 'json' });
   });

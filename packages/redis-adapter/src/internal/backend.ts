@@ -6,9 +6,9 @@ export type StoredWrite = readonly [key: string, payload: string, pxat: number];
  * with the client's error (the store's runner applies timeouts, breaker and fail mode).
  */
 export interface Backend {
-  get(key: string): Promise<Buffer | null>;
+  get(key: string): Promise<string | null>;
   /** Values in key order. */
-  mget(keys: readonly string[]): Promise<Array<Buffer | null>>;
+  mget(keys: readonly string[]): Promise<Array<string | null>>;
   /** Resolves the number of replicas that acknowledged when `durability` asks for it, else -1. */
   set(write: StoredWrite): Promise<number>;
   mset(writes: readonly StoredWrite[]): Promise<number>;

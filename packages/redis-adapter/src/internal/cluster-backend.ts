@@ -107,15 +107,15 @@ export function createClusterBackend(config: {
   };
 
   return {
-    get: (key) => ready(() => cluster.getBuffer(key)),
+    get: (key) => ready(() => cluster.get(key)),
     mget(keys) {
       return ready(async () => {
         const indexed = keys.map((key, i) => [key, i] as const);
-        const out: Array<Buffer | null> = new Array(keys.length).fill(null);
-        await perNode<(typeof indexed)[number], Array<Buffer | null>>(
+        const out: Array<string | null> = new Array(keys.length).fill(null);
+        await perNode<(typeof indexed)[number], Array<string | null>>(
           batchByNode(indexed, ([key]) => key, true),
-          (pipeline, group) => pipeline.mgetBuffer(...group.map(([key]) => key)),
-          (group) => cluster.mgetBuffer(...group.map(([key]) => key)),
+          (pipeline, group) => pipeline.mget(...group.map(([key]) => key)),
+          (group) => cluster.mget(...group.map(([key]) => key)),
           (group, values) =>
             group.forEach(([, i], j) => {
               out[i] = values[j] ?? null;

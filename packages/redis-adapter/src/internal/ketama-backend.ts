@@ -28,7 +28,7 @@ export function createKetamaBackend(config: {
   return {
     get: (key) => nodeOf(key).get(key),
     async mget(keys) {
-      const out: Array<Buffer | null> = new Array(keys.length).fill(null);
+      const out: Array<string | null> = new Array(keys.length).fill(null);
       await Promise.all(
         [...split(keys, (k) => k)].map(async ([node, group]) => {
           const values = await node.mget(group.map(([k]) => k));

@@ -45,8 +45,8 @@ export function createNodeBackend(config: {
   };
 
   return {
-    get: (key) => read((c) => c.getBuffer(key)),
-    mget: (keys) => read((c) => c.mgetBuffer(...keys)),
+    get: (key) => read((c) => c.get(key)),
+    mget: (keys) => read((c) => c.mget(...keys)),
     set([key, payload, pxat]) {
       return write(async (c) => {
         if (wait === undefined) {

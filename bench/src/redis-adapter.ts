@@ -1,0 +1,210 @@
+/**
+ * @dc/redis-adapter vs raw ioredis on the same real redis-server (started on a free port by
+ * @dc/testkit; never 6379):
+ *
+ * - GET hit: `store.get` vs `client.get` + `JSON.parse` of the same stored envelope, sequential,
+ *   50 concurrent, and 50 concurrent with auto-pipelining on both sides;
+ * - getMany of 100 keys: `store.getMany` vs `client.mget` + `JSON.parse` of each;
+ * - cluster getMany of 1,000 keys: `store.getMany` (grouped by exact slot, one pipeline per node)
+ *   vs one GET per key (keyv's behaviour, keyv#1559), both on a 6-node cluster.
+ *
+ * The raw clients use ioredis defaults; the store uses the clients it creates with its fail-fast
+ * defaults (offline queue off, commandTimeout backstop). Candidates alternate round by round;
+ * the median ops/s of 7 rounds is reported with the ratio to raw ioredis.
+ *
+ * bench/package.json has no dependency on @dc/redis-adapter, so this file imports its built
+ * `dist/` by path: build first.
+ *
+ * Run: pnpm --filter @dc/redis-adapter build && pnpm --filter @dc/bench exec tsx src/redis-adapter.ts
+ */
+import { createEntry } from '@dc/core';
+import { startCluster, startRedis } from '@dc/testkit';
+import { Cluster, Redis } from 'ioredis';
+import { createRedisStore, namespacedKey } from '../../packages/redis-adapter/dist/index.js';
+import { formatOps } from './harness';
+
+interface AsyncCandidate {
+  readonly name: string;
+  /** Runs `n` operations (or batches). */
+  readonly run: (n: number) => Promise<unknown>;
+}
+
+const ROUNDS = 7;
+const ROUND_MS = 300;
+
+async function calibrate(candidate: AsyncCandidate): Promise<number> {
+  let n = 16;
+  for (;;) {
+    const start = performance.now();
+    await candidate.run(n);
+    const elapsed = performance.now() - start;
+    if (elapsed >= ROUND_MS / 4 || n >= 1 << 22)
+      return Math.max(1, Math.round((n * ROUND_MS) / Math.max(elapsed, 0.01)));
+    n *= 4;
+  }
+}
+
+async function compareAsync(title: string, unit: string, candidates: AsyncCandidate[]): Promise<void> {
+  const sizes: number[] = [];
+  for (const c of candidates) sizes.push(await calibrate(c));
+  const samples = candidates.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < candidates.length; i++) {
+      const n = sizes[i] as number;
+      const start = performance.now();
+      await (candidates[i] as AsyncCandidate).run(n);
+      samples[i]?.push(n / ((performance.now() - start) / 1000));
+    }
+  }
+  const medians = samples.map((s) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)] as number);
+  const base = medians[0] as number;
+  console.log(`\n### ${title}\n`);
+  console.log(`| candidate | ${unit}/s | ratio |`);
+  console.log('|---|---:|---:|');
+  candidates.forEach((c, i) => {
+    console.log(
+      `| ${c.name} | ${formatOps(medians[i] as number)} | ${((medians[i] as number) / base).toFixed(2)}x |`,
+    );
+  });
+}
+
+const concurrently = async (n: number, width: number, op: (i: number) => Promise<unknown>) => {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, n) }, async () => {
+      while (next < n) await op(next++);
+    }),
+  );
+};
+
+async function standalone(): Promise<void> {
+  const redis = await startRedis();
+  const ns = 'bench';
+  const KEYS = 1_000;
+  const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
+  const rawKeys = keys.map((k) => namespacedKey(ns, k));
+  const value = {
+    id: 1,
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    roles: ['admin', 'user'],
+    score: 42.5,
+  };
+  const hardTimeoutMs = 1_000;
+  const store = createRedisStore({ connection: redis.url, namespace: ns, softTimeoutMs: 500, hardTimeoutMs });
+  const storePipelined = createRedisStore({
+    connection: redis.url,
+    namespace: ns,
+    softTimeoutMs: 500,
+    hardTimeoutMs,
+    autoPipelining: true,
+  });
+  const raw = new Redis(redis.port, '127.0.0.1');
+  const rawPipelined = new Redis({ port: redis.port, host: '127.0.0.1', enableAutoPipelining: true });
+  await store.setMany(
+    keys.map((k) => [k, createEntry(value, { now: Date.now(), ttlMs: 3_600_000 })] as const),
+  );
+  await storePipelined.get(keys[0] as string);
+  if ((await store.get(keys[1] as string)) === undefined) throw new Error('bench setup: no hit');
+
+  await compareAsync('GET hit, sequential', 'ops', [
+    {
+      name: 'ioredis get + JSON.parse',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) JSON.parse((await raw.get(rawKeys[i % KEYS] as string)) as string);
+      },
+    },
+    {
+      name: '@dc/redis-adapter get',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await store.get(keys[i % KEYS] as string);
+      },
+    },
+  ]);
+  await compareAsync('GET hit, 50 concurrent', 'ops', [
+    {
+      name: 'ioredis get + JSON.parse',
+      run: (n) =>
+        concurrently(n, 50, async (i) => JSON.parse((await raw.get(rawKeys[i % KEYS] as string)) as string)),
+    },
+    {
+      name: '@dc/redis-adapter get',
+      run: (n) => concurrently(n, 50, (i) => store.get(keys[i % KEYS] as string)),
+    },
+  ]);
+  await compareAsync('GET hit, 50 concurrent, auto-pipelining', 'ops', [
+    {
+      name: 'ioredis get + JSON.parse',
+      run: (n) =>
+        concurrently(n, 50, async (i) =>
+          JSON.parse((await rawPipelined.get(rawKeys[i % KEYS] as string)) as string),
+        ),
+    },
+    {
+      name: '@dc/redis-adapter get',
+      run: (n) => concurrently(n, 50, (i) => storePipelined.get(keys[i % KEYS] as string)),
+    },
+  ]);
+  const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+  const rawBatches = batches.map((batch) => batch.map((k) => namespacedKey(ns, k)));
+  await compareAsync('getMany of 100 keys, sequential', 'batches', [
+    {
+      name: 'ioredis mget + JSON.parse',
+      run: async (n) => {
+        for (let i = 0; i < n; i++)
+          for (const v of await raw.mget(...(rawBatches[i % 10] as string[]))) JSON.parse(v as string);
+      },
+    },
+    {
+      name: '@dc/redis-adapter getMany',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await store.getMany(batches[i % 10] as string[]);
+      },
+    },
+  ]);
+  raw.disconnect();
+  rawPipelined.disconnect();
+  await Promise.all([store.close(), storePipelined.close()]);
+  await redis.stop();
+}
+
+async function cluster(): Promise<void> {
+  const handle = await startCluster();
+  const ns = 'bench';
+  const keys = Array.from({ length: 1_000 }, (_, i) => `item:${i}`);
+  const rawKeys = keys.map((k) => namespacedKey(ns, k));
+  const store = createRedisStore({
+    cluster: { nodes: handle.startupNodes() },
+    namespace: ns,
+    softTimeoutMs: 2_000,
+    hardTimeoutMs: 5_000,
+  });
+  const raw = new Cluster(handle.startupNodes());
+  await store.setMany(
+    keys.map((k, i) => [k, createEntry({ i }, { now: Date.now(), ttlMs: 3_600_000 })] as const),
+  );
+  // Warm every node connection on both sides.
+  await store.getMany(keys);
+  await Promise.all(rawKeys.map((k) => raw.get(k)));
+  await compareAsync('cluster getMany of 1,000 keys', 'batches', [
+    {
+      name: 'ioredis cluster: one GET per key + JSON.parse',
+      run: async (n) => {
+        for (let i = 0; i < n; i++)
+          for (const v of await Promise.all(rawKeys.map((k) => raw.get(k)))) JSON.parse(v as string);
+      },
+    },
+    {
+      name: '@dc/redis-adapter getMany',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await store.getMany(keys);
+      },
+    },
+  ]);
+  raw.disconnect();
+  await store.close();
+  await handle.stop();
+}
+
+await standalone();
+await cluster();
