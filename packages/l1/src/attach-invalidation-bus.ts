@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '@dc/core';
-import { assertInteger, assertTtlMs, InvalidOptionError } from '@dc/core';
-import { describeValue } from './internal/describe';
+import { assertInteger, assertTtlMs, describeValue, InvalidOptionError } from '@dc/core';
 import type { ChangeListener } from './internal/l1-internals';
 import { l1InternalsOf } from './internal/l1-internals';
 import type { Invalidation, InvalidationBus } from './invalidation';

@@ -1,5 +1,4 @@
-import { InvalidOptionError } from '@dc/core';
-import { describeValue } from './internal/describe';
+import { describeValue, InvalidOptionError } from '@dc/core';
 
 /** Version of the {@link Invalidation} message format; receivers ignore versions they do not know. */
 export const INVALIDATION_VERSION = 1;

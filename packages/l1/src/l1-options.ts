@@ -4,13 +4,13 @@ import {
   assertOneOf,
   assertTtlMs,
   DEFAULT_MAX_KEY_LENGTH,
+  describeValue,
   InvalidOptionError,
   systemClock,
 } from '@dc/core';
 import type { EvictionPolicy } from '@dc/eviction';
 import { EVICTION_POLICIES } from '@dc/eviction';
 import type { AttachInvalidationBusOptions } from './attach-invalidation-bus';
-import { describeValue } from './internal/describe';
 import type { InvalidationBus } from './invalidation';
 import { estimateSize } from './size-of';
 

@@ -4,6 +4,7 @@ import {
   assertValidKey,
   CapacityError,
   ClosedError,
+  describeValue,
   InvalidOptionError,
   SerializationError,
 } from '@dc/core';
@@ -11,7 +12,6 @@ import type { InvalidationLink } from './attach-invalidation-bus';
 import { attachInvalidationBus } from './attach-invalidation-bus';
 import type { L1Backend, RemovalCause, Slot } from './internal/backend';
 import { ChangeLog } from './internal/change-log';
-import { describeValue } from './internal/describe';
 import type { Attachment, ChangeListener } from './internal/l1-internals';
 import { registerL1Internals } from './internal/l1-internals';
 import { createMemoryBackend } from './internal/memory-backend';

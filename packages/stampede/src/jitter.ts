@@ -1,5 +1,5 @@
-import { assertTtlMs, InvalidOptionError, type Random } from '@dc/core';
-import { SCOPE, show } from './internal/validate';
+import { assertTtlMs, describeValue, InvalidOptionError, type Random } from '@dc/core';
+import { SCOPE } from './internal/validate';
 
 /** Options for {@link jitterTtl}. */
 export interface JitterOptions {
@@ -18,7 +18,9 @@ export const DEFAULT_JITTER_RATIO = 0.1;
  */
 export function assertJitterRatio(ratio: unknown, name = 'ratio'): asserts ratio is number {
   if (typeof ratio !== 'number' || !(ratio >= 0 && ratio < 1)) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] \`${name}\` must be a number in [0, 1), got ${show(ratio)}`);
+    throw new InvalidOptionError(
+      `[dc:${SCOPE}] \`${name}\` must be a number in [0, 1), got ${describeValue(ratio)}`,
+    );
   }
 }
 
@@ -35,7 +37,9 @@ export function jitterTtl(ttlMs: number, options: JitterOptions = {}): number {
   if (ratio === 0) return ttlMs;
   const u = random();
   if (typeof u !== 'number' || !(u >= 0 && u <= 1)) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] \`random()\` must return a number in [0, 1), got ${show(u)}`);
+    throw new InvalidOptionError(
+      `[dc:${SCOPE}] \`random()\` must return a number in [0, 1), got ${describeValue(u)}`,
+    );
   }
   return ttlMs * (1 + ratio * (2 * u - 1));
 }

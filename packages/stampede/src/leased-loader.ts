@@ -4,10 +4,11 @@ import {
   assertTtlMs,
   assertValidKey,
   createEntry,
+  describeValue,
   InvalidOptionError,
   systemClock,
 } from '@dc/core';
-import { assertFunction, SCOPE, show } from './internal/validate';
+import { assertFunction, SCOPE } from './internal/validate';
 import type { LeaseStore } from './lease';
 import { createSingleFlight } from './single-flight';
 
@@ -74,12 +75,14 @@ export interface LeasedLoader<V = unknown> {
  */
 export function createLeasedLoader<V = unknown>(options: LeasedLoaderOptions<V>): LeasedLoader<V> {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] options must be an object, got ${show(options)}`);
+    throw new InvalidOptionError(`[dc:${SCOPE}] options must be an object, got ${describeValue(options)}`);
   }
   const d = DEFAULT_LEASED_LOADER_OPTIONS;
   const { leases, ttlMs, leaseTtlMs, onError } = options;
   if (typeof leases !== 'object' || leases === null || typeof leases.fill !== 'function') {
-    throw new InvalidOptionError(`[dc:${SCOPE}] \`leases\` must be a LeaseStore, got ${show(leases)}`);
+    throw new InvalidOptionError(
+      `[dc:${SCOPE}] \`leases\` must be a LeaseStore, got ${describeValue(leases)}`,
+    );
   }
   assertTtlMs(ttlMs, 'ttlMs', SCOPE);
   const graceMs = options.graceMs ?? d.graceMs;

@@ -4,10 +4,11 @@ import {
   assertValidEntry,
   assertValidKey,
   ClosedError,
+  describeValue,
   InvalidOptionError,
   systemClock,
 } from '@dc/core';
-import { SCOPE, show } from './internal/validate';
+import { SCOPE } from './internal/validate';
 import type { LeaseRead, LeaseStore, LeaseToken } from './lease';
 
 /** Options for {@link createMemoryLeaseStore}. */
@@ -28,7 +29,7 @@ export function assertLeaseToken(token: unknown): asserts token is LeaseToken {
   const t = token as Partial<LeaseToken> | null;
   if (typeof t !== 'object' || t === null || typeof t.key !== 'string' || typeof t.id !== 'string') {
     throw new InvalidOptionError(
-      `[dc:${SCOPE}] a lease token must be { key, id } from get(), got ${show(token)}`,
+      `[dc:${SCOPE}] a lease token must be { key, id } from get(), got ${describeValue(token)}`,
     );
   }
 }

@@ -4,11 +4,12 @@ import {
   assertTtlMs,
   assertValidKey,
   ClosedError,
+  describeValue,
   InvalidOptionError,
   systemClock,
 } from '@dc/core';
 import type { AcquireOptions, DistributedLock, LockToken } from './distributed-lock';
-import { SCOPE, show } from './internal/validate';
+import { SCOPE } from './internal/validate';
 
 /** Options for {@link createMemoryLock}. */
 export interface MemoryLockOptions {
@@ -34,7 +35,7 @@ export function assertLockToken(token: unknown): asserts token is LockToken {
   const t = token as Partial<LockToken> | null;
   if (typeof t !== 'object' || t === null || typeof t.key !== 'string' || typeof t.id !== 'string') {
     throw new InvalidOptionError(
-      `[dc:${SCOPE}] a lock token must be { key, id } from acquire(), got ${show(token)}`,
+      `[dc:${SCOPE}] a lock token must be { key, id } from acquire(), got ${describeValue(token)}`,
     );
   }
 }
@@ -47,7 +48,7 @@ export function assertAcquireInput(key: unknown, options: unknown): asserts opti
   assertValidKey(key, SCOPE);
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(
-      `[dc:${SCOPE}] acquire options must be { ttlMs, waitMs? }, got ${show(options)}`,
+      `[dc:${SCOPE}] acquire options must be { ttlMs, waitMs? }, got ${describeValue(options)}`,
     );
   }
   const { ttlMs, waitMs } = options as AcquireOptions;

@@ -1,6 +1,6 @@
 import type { CacheEntry, Random } from '@dc/core';
-import { InvalidOptionError } from '@dc/core';
-import { assertFunction, assertOptionsObject, SCOPE, show } from './internal/validate';
+import { describeValue, InvalidOptionError } from '@dc/core';
+import { assertFunction, assertOptionsObject, SCOPE } from './internal/validate';
 import { assertBeta, DEFAULT_XFETCH_BETA, shouldRecomputeEarly } from './xfetch';
 
 /**
@@ -46,7 +46,7 @@ export function createReadPolicy(options: ReadPolicyOptions = {}): ReadPolicy {
   const beta = options.beta ?? DEFAULT_READ_POLICY_OPTIONS.beta;
   if (typeof earlyRecompute !== 'boolean') {
     throw new InvalidOptionError(
-      `[dc:${SCOPE}] \`earlyRecompute\` must be a boolean, got ${show(earlyRecompute)}`,
+      `[dc:${SCOPE}] \`earlyRecompute\` must be a boolean, got ${describeValue(earlyRecompute)}`,
     );
   }
   assertBeta(beta);

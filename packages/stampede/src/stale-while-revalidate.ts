@@ -4,13 +4,14 @@ import {
   assertTtlMs,
   assertValidKey,
   createEntry,
+  describeValue,
   InvalidOptionError,
   isSyncCacheStore,
   LoaderTimeoutError,
   systemClock,
 } from '@dc/core';
 import type { DistributedLock, LockToken } from './distributed-lock';
-import { assertFunction, noop, SCOPE, show } from './internal/validate';
+import { assertFunction, noop, SCOPE } from './internal/validate';
 import { assertJitterRatio, jitterTtl } from './jitter';
 import { createReadPolicy, type ReadPolicy } from './read-policy';
 
@@ -154,12 +155,12 @@ export function resolveStaleWhileRevalidateOptions<V>(
   options: StaleWhileRevalidateOptions<V>,
 ): ResolvedStaleWhileRevalidateOptions<V> {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] options must be an object, got ${show(options)}`);
+    throw new InvalidOptionError(`[dc:${SCOPE}] options must be an object, got ${describeValue(options)}`);
   }
   const d = DEFAULT_STALE_WHILE_REVALIDATE_OPTIONS;
   const { store, ttlMs, softTimeoutMs, hardTimeoutMs, onError } = options;
   if (typeof store !== 'object' || store === null || typeof store.get !== 'function') {
-    throw new InvalidOptionError(`[dc:${SCOPE}] \`store\` must be a CacheStore, got ${show(store)}`);
+    throw new InvalidOptionError(`[dc:${SCOPE}] \`store\` must be a CacheStore, got ${describeValue(store)}`);
   }
   assertTtlMs(ttlMs, 'ttlMs', SCOPE);
   const graceMs = options.graceMs ?? d.graceMs;
@@ -172,7 +173,7 @@ export function resolveStaleWhileRevalidateOptions<V>(
   if (hardTimeoutMs !== undefined) assertTtlMs(hardTimeoutMs, 'hardTimeoutMs', SCOPE);
   const clock = options.clock ?? systemClock;
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-    throw new InvalidOptionError(`[dc:${SCOPE}] \`clock\` must be a Clock, got ${show(clock)}`);
+    throw new InvalidOptionError(`[dc:${SCOPE}] \`clock\` must be a Clock, got ${describeValue(clock)}`);
   }
   const random = options.random ?? Math.random;
   assertFunction(random, 'random');
@@ -182,7 +183,9 @@ export function resolveStaleWhileRevalidateOptions<V>(
     lock !== undefined &&
     (typeof lock !== 'object' || lock === null || typeof lock.acquire !== 'function')
   ) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] \`lock\` must be a DistributedLock, got ${show(lock)}`);
+    throw new InvalidOptionError(
+      `[dc:${SCOPE}] \`lock\` must be a DistributedLock, got ${describeValue(lock)}`,
+    );
   }
   const lockTtlMs = options.lockTtlMs ?? d.lockTtlMs;
   assertTtlMs(lockTtlMs, 'lockTtlMs', SCOPE);
@@ -191,7 +194,7 @@ export function resolveStaleWhileRevalidateOptions<V>(
   const lockKeyPrefix = options.lockKeyPrefix ?? d.lockKeyPrefix;
   if (typeof lockKeyPrefix !== 'string') {
     throw new InvalidOptionError(
-      `[dc:${SCOPE}] \`lockKeyPrefix\` must be a string, got ${show(lockKeyPrefix)}`,
+      `[dc:${SCOPE}] \`lockKeyPrefix\` must be a string, got ${describeValue(lockKeyPrefix)}`,
     );
   }
   const policy = createReadPolicy({
@@ -267,7 +270,7 @@ export function createStaleWhileRevalidate<V = unknown>(
     return new Promise<V>((resolve, reject) => {
       const timer = clock.setTimer(() => {
         const error = new LoaderTimeoutError(
-          `[dc:${SCOPE}] loading ${show(key)} took longer than \`hardTimeoutMs\` (${hardTimeoutMs} ms)`,
+          `[dc:${SCOPE}] loading ${describeValue(key)} took longer than \`hardTimeoutMs\` (${hardTimeoutMs} ms)`,
         );
         controller.abort(error);
         reject(error);

@@ -9,8 +9,8 @@
  * sharply over the last few `delta`. The paper proves this shape optimal for a single recompute
  * close to (but before) expiry. `beta > 1` favours earlier recomputes, `beta < 1` later ones.
  */
-import { InvalidOptionError, type Random } from '@dc/core';
-import { assertFinite, assertPositive, SCOPE, show } from './internal/validate';
+import { describeValue, InvalidOptionError, type Random } from '@dc/core';
+import { assertFinite, assertPositive, SCOPE } from './internal/validate';
 
 /** Input of {@link shouldRecomputeEarly}. */
 export interface XFetchInput {
@@ -55,14 +55,16 @@ export function shouldRecomputeEarly(input: XFetchInput): boolean {
   assertFinite(expiresAt, 'expiresAt');
   if (typeof deltaMs !== 'number' || !Number.isFinite(deltaMs) || deltaMs < 0) {
     throw new InvalidOptionError(
-      `[dc:${SCOPE}] \`deltaMs\` must be a finite number of milliseconds >= 0, got ${show(deltaMs)}`,
+      `[dc:${SCOPE}] \`deltaMs\` must be a finite number of milliseconds >= 0, got ${describeValue(deltaMs)}`,
     );
   }
   assertBeta(beta);
   if (nowMs >= expiresAt) return true;
   const u = random();
   if (typeof u !== 'number' || !(u >= 0 && u <= 1)) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] \`random()\` must return a number in (0, 1], got ${show(u)}`);
+    throw new InvalidOptionError(
+      `[dc:${SCOPE}] \`random()\` must return a number in (0, 1], got ${describeValue(u)}`,
+    );
   }
   return nowMs - deltaMs * beta * Math.log(u) >= expiresAt;
 }
