@@ -1,7 +1,7 @@
 import { createManualClock, isDcError } from '@dc/core';
+import { seededRandom, zipfStream } from '@dc/testkit';
 import { describe, expect, it } from 'vitest';
 import { createHotKeyDetector, hotKeyDetectorStateBound } from '../src/index';
-import { seededRandom, zipfRanks } from './helpers';
 
 const ZIPF_SEED = 20261127;
 
@@ -22,7 +22,7 @@ describe('createHotKeyDetector', () => {
     }
     const name = (rank: number) => `user:${perm[rank]}`;
     const planted = Array.from({ length: 10 }, (_, r) => name(r));
-    const ranks = zipfRanks(n, 1.1, events, random);
+    const ranks = zipfStream(n, 1.1, events, random);
 
     const clock = createManualClock(0);
     const topK = 10;

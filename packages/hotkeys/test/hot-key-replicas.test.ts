@@ -1,7 +1,8 @@
 import { createEntry, createManualClock, isDcError } from '@dc/core';
+import { seededRandom } from '@dc/testkit';
 import { describe, expect, it } from 'vitest';
 import { createHotKeyDetector, suffixReplicaKeys, withHotKeyReplicas } from '../src/index';
-import { createMapStore, seededRandom } from './helpers';
+import { createMapStore } from './helpers';
 
 function setup(options: { replicas?: number; replicaTtlMs?: number } = {}) {
   const clock = createManualClock(1_000_000);

@@ -1,10 +1,9 @@
 import { createEntry, createManualClock } from '@dc/core';
 import { createSlotMap, parseClusterShards, type SlotMap } from '@dc/hashing';
-import { type RedisClusterHandle, runningProcessCount, startCluster } from '@dc/testkit';
+import { type RedisClusterHandle, runningProcessCount, seededRandom, startCluster } from '@dc/testkit';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHotKeyDetector, withHotKeyReplicas } from '../src/index';
-import { seededRandom } from './helpers';
 import { createTestClusterStore } from './support/cluster-store';
 
 describe('withHotKeyReplicas on a 6-node Redis Cluster', () => {

@@ -1,55 +1,23 @@
 import type { CacheEntry, CacheStore, Clock, SyncCacheStore } from '@dc/core';
-import { defineStore } from '@dc/core';
+import type { TestStore } from '@dc/testkit';
 
 /** A promise resolved by a clock timer: "the loader takes `ms`" without real sleeping. */
 export function delay(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimer(resolve, ms));
 }
 
-/** Test-only in-memory CacheStore over a Map, honouring `expiresAt` against `clock`. */
-export function createTestStore<V>(
-  clock: Clock,
-): CacheStore<V> & { readonly map: Map<string, CacheEntry<V>> } {
-  const map = new Map<string, CacheEntry<V>>();
-  const store = defineStore<V>({
-    name: 'test-memory',
-    async get(key) {
-      const entry = map.get(key);
-      if (entry === undefined) return undefined;
-      if (clock.now() >= entry.expiresAt) {
-        map.delete(key);
-        return undefined;
-      }
-      return entry;
-    },
-    async set(key, entry) {
-      map.set(key, entry);
-    },
-    async delete(key) {
-      return map.delete(key);
-    },
-    async clear() {
-      map.clear();
-    },
-  });
-  return Object.assign(store, { map });
-}
-
 /** Adds the SyncCacheStore face to a test store. */
-export function withSync<V>(
-  store: CacheStore<V> & { readonly map: Map<string, CacheEntry<V>> },
-  clock: Clock,
-): CacheStore<V> & SyncCacheStore<V> {
+export function withSync<V>(store: TestStore<V>, clock: Clock): CacheStore<V> & SyncCacheStore<V> {
   return Object.assign(store, {
     getSync(key: string) {
-      const entry = store.map.get(key);
+      const entry = store.entries.get(key);
       return entry !== undefined && clock.now() < entry.expiresAt ? entry : undefined;
     },
     setSync(key: string, entry: CacheEntry<V>) {
-      store.map.set(key, entry);
+      store.entries.set(key, entry);
     },
     deleteSync(key: string) {
-      return store.map.delete(key);
+      return store.entries.delete(key);
     },
   });
 }

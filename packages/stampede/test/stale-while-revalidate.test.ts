@@ -1,11 +1,12 @@
 import { createEntry, createManualClock, isDcError, type LoadContext } from '@dc/core';
+import { createTestStore } from '@dc/testkit';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLock, createStaleWhileRevalidate, type StaleWhileRevalidateOptions } from '../src/index';
-import { countUnhandledRejections, createTestStore, delay, withSync } from './helpers';
+import { countUnhandledRejections, delay, withSync } from './helpers';
 
 function setup(options: Partial<StaleWhileRevalidateOptions<string>> = {}) {
   const clock = createManualClock(1_000_000);
-  const store = createTestStore<string>(clock);
+  const store = createTestStore<string>({ clock });
   const errors: Array<[unknown, string]> = [];
   const swr = createStaleWhileRevalidate<string>({
     store,
@@ -50,7 +51,7 @@ describe('createStaleWhileRevalidate', () => {
     expect(new Set(await all)).toEqual(new Set(['v1']));
     expect(s.calls()).toBe(1);
     expect(s.swr.inFlightCount()).toBe(0);
-    const entry = s.store.map.get('k');
+    const entry = s.store.entries.get('k');
     expect(entry?.deltaMs).toBe(300);
     expect(entry?.staleAt).toBe(s.clock.now() + 1_000);
     expect(entry?.expiresAt).toBe(s.clock.now() + 11_000);
@@ -76,7 +77,7 @@ describe('createStaleWhileRevalidate', () => {
     expect(s.calls()).toBe(1);
     await s.clock.advanceAsync(240);
     expect(s.calls()).toBe(1);
-    expect(s.store.map.get('k')?.value).toBe('v1');
+    expect(s.store.entries.get('k')?.value).toBe('v1');
     expect(s.swr.inFlightCount()).toBe(0);
     expect(s.swr.stats().staleServed).toBe(1_000);
   });
@@ -122,7 +123,7 @@ describe('createStaleWhileRevalidate', () => {
       await s.clock.advanceAsync(300);
       await expect(retry).resolves.toBe('old');
       expect(s.calls()).toBe(1);
-      expect(s.store.map.get('k')?.value).toBe('v1');
+      expect(s.store.entries.get('k')?.value).toBe('v1');
     });
     expect(unhandled).toBe(0);
     expect(s.errors).toEqual([[boom, 'load']]);
@@ -191,7 +192,7 @@ describe('createStaleWhileRevalidate', () => {
       await s.clock.advanceAsync(1_000);
     });
     expect(unhandled).toBe(0);
-    expect(s.store.map.has('k')).toBe(false);
+    expect(s.store.entries.has('k')).toBe(false);
     expect(s.errors.map(([, phase]) => phase)).toEqual(['load']);
   });
 
@@ -204,7 +205,7 @@ describe('createStaleWhileRevalidate', () => {
     expect(s.swr.stats().earlyRefreshes).toBe(1);
     await s.clock.advanceAsync(300);
     expect(s.calls()).toBe(1);
-    expect(s.store.map.get('k')?.value).toBe('v1');
+    expect(s.store.entries.get('k')?.value).toBe('v1');
   });
 
   it('refreshes at most once per TTL period and never makes a caller wait once warm (XFetch near expiry)', async () => {
@@ -246,7 +247,7 @@ describe('createStaleWhileRevalidate', () => {
 
   it('reads a SyncCacheStore without awaiting the store', async () => {
     const clock = createManualClock(0);
-    const store = withSync(createTestStore<string>(clock), clock);
+    const store = withSync(createTestStore<string>({ clock }), clock);
     store.setSync('k', createEntry('sync', { now: 0, ttlMs: 1_000 }));
     const swr = createStaleWhileRevalidate<string>({ store, clock, ttlMs: 1_000 });
     await expect(swr.getOrLoad('k', async () => 'loaded')).resolves.toBe('sync');
@@ -297,7 +298,7 @@ describe('createStaleWhileRevalidate', () => {
     let error: unknown;
     try {
       createStaleWhileRevalidate<string>({
-        store: createTestStore<string>(clock),
+        store: createTestStore<string>({ clock }),
         clock,
         ttlMs: 1_000,
         ...override,
@@ -319,7 +320,7 @@ describe('createStaleWhileRevalidate', () => {
 describe('createStaleWhileRevalidate with a DistributedLock', () => {
   function processes(count: number) {
     const clock = createManualClock(1_000_000);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock });
     const lock = createMemoryLock({ clock });
     const errors: string[] = [];
     const make = () =>
@@ -367,7 +368,7 @@ describe('createStaleWhileRevalidate with a DistributedLock', () => {
 
   it('fails open and reports when the lock backend throws', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock });
     const phases: string[] = [];
     const brokenLock = {
       acquire: async () => Promise.reject(new Error('lock down')),
@@ -384,7 +385,7 @@ describe('createStaleWhileRevalidate with a DistributedLock', () => {
     });
     await expect(swr.getOrLoad('k', async () => 'loaded')).resolves.toBe('loaded');
     expect(phases).toEqual(['lock']);
-    expect(store.map.get('k')?.value).toBe('loaded');
+    expect(store.entries.get('k')?.value).toBe('loaded');
   });
 
   it('rejects a non-lock and bad lock durations with E_INVALID_OPTION', () => {
@@ -398,7 +399,7 @@ describe('createStaleWhileRevalidate with a DistributedLock', () => {
       let error: unknown;
       try {
         createStaleWhileRevalidate<string>({
-          store: createTestStore<string>(clock),
+          store: createTestStore<string>({ clock }),
           clock,
           ttlMs: 1,
           ...bad,

@@ -1,11 +1,10 @@
 import type { DataSource } from '@dc/core';
 import { createManualClock, isDcError } from '@dc/core';
+import { createTestStore, seededRandom } from '@dc/testkit';
 import { describe, expect, it } from 'vitest';
 import type { StrategyEvent } from '../src/index';
 import { createCacheAside, resolveCacheAsideOptions } from '../src/index';
 import { withFaults } from './faulty-store';
-import { createTestStore } from './memory-store';
-import { seededRandom } from './seeded-random';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -71,7 +70,7 @@ function mapSource(initial: Record<string, string> = {}, withBatch = true) {
 describe('createCacheAside', () => {
   it('loads a miss from the data source and populates the cache with ttlMs', async () => {
     const clock = createManualClock(10_000);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const { source, calls } = mapSource({ a: 'A' });
     const aside = createCacheAside({ store, dataSource: source, ttlMs: 5_000, graceMs: 1_000, clock });
     expect(await aside.get('a')).toBe('A');
@@ -82,7 +81,7 @@ describe('createCacheAside', () => {
 
   it('reloads once the entry has expired when time passes its expiresAt', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const { source, calls, data } = mapSource({ a: 'A1' });
     const aside = createCacheAside({ store, dataSource: source, ttlMs: 1_000, clock });
     await aside.get('a');
@@ -96,7 +95,7 @@ describe('createCacheAside', () => {
 
   it('caches nothing when the loader resolves undefined and negative caching is off', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const { source, calls } = mapSource();
     const aside = createCacheAside({ store, dataSource: source, ttlMs: 1_000, clock });
     expect(await aside.get('none')).toBeUndefined();
@@ -107,7 +106,7 @@ describe('createCacheAside', () => {
 
   it('caches nothing and rethrows when the loader throws', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = mapSource({ a: 'A' });
     src.fail(new Error('db down'));
     const aside = createCacheAside({
@@ -126,7 +125,7 @@ describe('createCacheAside', () => {
 
   it('caches a not-found for negativeTtlMs only when negative caching is on', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const { source, calls, data } = mapSource();
     const aside = createCacheAside({ store, dataSource: source, ttlMs: 60_000, negativeTtlMs: 200, clock });
     expect(await aside.get('x')).toBeUndefined();
@@ -140,7 +139,7 @@ describe('createCacheAside', () => {
 
   it('coalesces concurrent misses on one key into one load', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = mapSource({ hot: 'H' });
     const gate = deferred<void>();
     src.hold(gate.promise);
@@ -159,7 +158,7 @@ describe('createCacheAside', () => {
     const src = mapSource();
     src.fail(new Error('boom'));
     const aside = createCacheAside({
-      store: createTestStore<string>(clock),
+      store: createTestStore<string>({ clock: clock }),
       dataSource: src.source,
       ttlMs: 1_000,
       clock,
@@ -173,7 +172,7 @@ describe('createCacheAside', () => {
 
   it('does not populate a value loaded before an invalidate when the key is invalidated mid-load', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = mapSource({ a: 'old' });
     const gate = deferred<void>();
     src.hold(gate.promise);
@@ -191,7 +190,7 @@ describe('createCacheAside', () => {
 
   it('serves from the data source and reports cache:error when the cache fails and the policy is ignore', async () => {
     const clock = createManualClock(0);
-    const store = withFaults(createTestStore<string>(clock), seededRandom(1), { down: true });
+    const store = withFaults(createTestStore<string>({ clock: clock }), seededRandom(1), { down: true });
     const events: StrategyEvent[] = [];
     const aside = createCacheAside({
       store,
@@ -206,7 +205,7 @@ describe('createCacheAside', () => {
 
   it('rejects with E_STORE_UNAVAILABLE when the cache fails and the policy is throw', async () => {
     const clock = createManualClock(0);
-    const store = withFaults(createTestStore<string>(clock), seededRandom(1), { down: true });
+    const store = withFaults(createTestStore<string>({ clock: clock }), seededRandom(1), { down: true });
     const aside = createCacheAside({
       store,
       dataSource: mapSource({ a: 'A' }).source,
@@ -222,7 +221,7 @@ describe('createCacheAside', () => {
     const clock = createManualClock(0);
     const src = mapSource();
     const aside = createCacheAside({
-      store: createTestStore<string>(clock),
+      store: createTestStore<string>({ clock: clock }),
       dataSource: src.source,
       ttlMs: 1,
       clock,
@@ -234,7 +233,7 @@ describe('createCacheAside', () => {
 
   it('serves a stale entry within grace and refreshes it once in the background', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = mapSource({ a: 'v1' });
     const aside = createCacheAside({ store, dataSource: src.source, ttlMs: 1_000, graceMs: 1_000, clock });
     await aside.get('a');
@@ -253,7 +252,7 @@ describe('createCacheAside', () => {
 describe('createCacheAside getMany', () => {
   it('calls loadMany once for all missing keys and caches what it found', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = mapSource({ a: 'A', b: 'B', c: 'C' });
     const aside = createCacheAside({ store, dataSource: src.source, ttlMs: 1_000, clock });
     await aside.get('a');
@@ -269,7 +268,7 @@ describe('createCacheAside getMany', () => {
     const clock = createManualClock(0);
     const src = mapSource({ a: 'A', b: 'B' }, false);
     const aside = createCacheAside({
-      store: createTestStore<string>(clock),
+      store: createTestStore<string>({ clock: clock }),
       dataSource: src.source,
       ttlMs: 1_000,
       clock,
@@ -284,7 +283,7 @@ describe('createCacheAside getMany', () => {
     const gate = deferred<void>();
     src.hold(gate.promise);
     const aside = createCacheAside({
-      store: createTestStore<string>(clock),
+      store: createTestStore<string>({ clock: clock }),
       dataSource: src.source,
       ttlMs: 1_000,
       clock,
@@ -302,7 +301,7 @@ describe('createCacheAside getMany', () => {
 
   it('caches not-found keys from a batch only when negative caching is on', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = mapSource({ a: 'A' });
     const aside = createCacheAside({
       store,
@@ -321,7 +320,7 @@ describe('createCacheAside getMany', () => {
 describe('resolveCacheAsideOptions', () => {
   const clock = createManualClock(0);
   const base = () => ({
-    store: createTestStore<string>(clock),
+    store: createTestStore<string>({ clock: clock }),
     dataSource: mapSource().source,
     ttlMs: 1_000,
   });

@@ -1,9 +1,9 @@
 import type { DataSource } from '@dc/core';
 import { createManualClock, isDcError } from '@dc/core';
+import { createTestStore } from '@dc/testkit';
 import { describe, expect, it } from 'vitest';
 import type { StrategyEvent } from '../src/index';
 import { createRefreshAhead } from '../src/index';
-import { createTestStore } from './memory-store';
 
 function versionedSource() {
   let version = 0;
@@ -45,7 +45,7 @@ function versionedSource() {
 describe('createRefreshAhead', () => {
   it('returns the cached value and refreshes in the background when read after the factor of its TTL', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = versionedSource();
     src.open();
     const cache = createRefreshAhead({
@@ -71,7 +71,7 @@ describe('createRefreshAhead', () => {
     const src = versionedSource();
     src.open();
     const cache = createRefreshAhead({
-      store: createTestStore<string>(clock),
+      store: createTestStore<string>({ clock: clock }),
       dataSource: src.source,
       ttlMs: 1_000,
       clock,
@@ -90,7 +90,7 @@ describe('createRefreshAhead', () => {
 
   it('keeps the old entry and reports refresh:error when the refresh fails', async () => {
     const clock = createManualClock(0);
-    const store = createTestStore<string>(clock);
+    const store = createTestStore<string>({ clock: clock });
     const src = versionedSource();
     src.open();
     const events: StrategyEvent[] = [];
@@ -116,7 +116,7 @@ describe('createRefreshAhead', () => {
       let error: unknown;
       try {
         createRefreshAhead({
-          store: createTestStore<string>(clock),
+          store: createTestStore<string>({ clock: clock }),
           dataSource: versionedSource().source,
           ttlMs: 1_000,
           refreshAheadFactor,

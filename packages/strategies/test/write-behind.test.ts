@@ -1,5 +1,6 @@
 import type { ManualClock } from '@dc/core';
 import { createManualClock, isDcError } from '@dc/core';
+import { createTestStore, seededRandom, type TestStore } from '@dc/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StrategyEvent, WriteBehind, WriteBehindOptions } from '../src/index';
@@ -7,9 +8,6 @@ import { createMemoryWriteQueue, createWriteBehind, resolveWriteBehindOptions } 
 import { withFaults } from './faulty-store';
 import type { MapSource } from './map-source';
 import { createMapSource } from './map-source';
-import type { TestStore } from './memory-store';
-import { createTestStore } from './memory-store';
-import { seededRandom } from './seeded-random';
 import { createSqliteSource } from './sqlite-source';
 
 interface Rig {
@@ -27,7 +25,7 @@ afterEach(async () => {
 
 function rig(options: Partial<WriteBehindOptions<string>> = {}, batch = true): Rig {
   const clock = (options.clock as ManualClock | undefined) ?? createManualClock(1_000_000);
-  const store = createTestStore<string>(clock);
+  const store = createTestStore<string>({ clock: clock });
   const source = createMapSource<string>({ batch });
   const events: StrategyEvent[] = [];
   const wb = createWriteBehind<string>({
@@ -237,7 +235,7 @@ describe('createWriteBehind', () => {
 
   it('reads its own unflushed write when the cache write failed and the policy is ignore', async () => {
     const clock = createManualClock(0);
-    const store = withFaults(createTestStore<string>(clock), seededRandom(1));
+    const store = withFaults(createTestStore<string>({ clock: clock }), seededRandom(1));
     const source = createMapSource<string>();
     await source.save('k', 'db');
     const wb = createWriteBehind<string>({
@@ -258,7 +256,7 @@ describe('createWriteBehind', () => {
 
   it('rejects with E_STORE_UNAVAILABLE under throw yet still delivers the queued write', async () => {
     const clock = createManualClock(0);
-    const store = withFaults(createTestStore<string>(clock), seededRandom(1), { down: true });
+    const store = withFaults(createTestStore<string>({ clock: clock }), seededRandom(1), { down: true });
     const source = createMapSource<string>();
     const wb = createWriteBehind<string>({ store, dataSource: source, ttlMs: 60_000, clock });
     const error = await wb.set('k', 'v').catch((e: unknown) => e);
@@ -282,7 +280,7 @@ describe('createWriteBehind', () => {
     const source = createSqliteSource();
     const deadClock = createManualClock(0);
     const first = createWriteBehind<string>({
-      store: createTestStore<string>(deadClock),
+      store: createTestStore<string>({ clock: deadClock }),
       dataSource: source,
       ttlMs: 60_000,
       queue,
@@ -300,7 +298,7 @@ describe('createWriteBehind', () => {
     // app-1 is gone (its clock never moves again); app-2 starts and takes over after claimIdleMs.
     source.down = false;
     const second = createWriteBehind<string>({
-      store: createTestStore<string>(queueClock),
+      store: createTestStore<string>({ clock: queueClock }),
       dataSource: source,
       ttlMs: 60_000,
       queue,
@@ -320,7 +318,7 @@ describe('createWriteBehind', () => {
     const clock = createManualClock(0);
     const source = createSqliteSource();
     const wb = createWriteBehind<string>({
-      store: createTestStore<string>(clock),
+      store: createTestStore<string>({ clock: clock }),
       dataSource: source,
       ttlMs: 60_000,
       clock,
@@ -339,7 +337,7 @@ describe('createWriteBehind', () => {
 describe('resolveWriteBehindOptions', () => {
   const clock = createManualClock(0);
   const base = () => ({
-    store: createTestStore<string>(clock),
+    store: createTestStore<string>({ clock: clock }),
     dataSource: createMapSource<string>(),
     ttlMs: 1_000,
   });
@@ -425,7 +423,7 @@ describe('createWriteBehind property', () => {
           const clock = createManualClock(0);
           const source = createMapSource<string>({ batch: batchSize % 2 === 0 });
           const wb = createWriteBehind<string>({
-            store: createTestStore<string>(clock),
+            store: createTestStore<string>({ clock: clock }),
             dataSource: source,
             ttlMs: 60_000,
             clock,

@@ -1,11 +1,10 @@
 import { createManualClock, isDcError } from '@dc/core';
+import { createTestStore, seededRandom } from '@dc/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StrategyEvent } from '../src/index';
 import { createWriteThrough, resolveWriteThroughOptions } from '../src/index';
 import { withFaults } from './faulty-store';
-import { createTestStore } from './memory-store';
-import { seededRandom } from './seeded-random';
 import type { SqliteSource } from './sqlite-source';
 import { createSqliteSource } from './sqlite-source';
 
@@ -21,7 +20,7 @@ afterEach(() => {
 
 function setup(onCacheError: 'throw' | 'ignore' = 'throw') {
   const clock = createManualClock(1_000);
-  const inner = createTestStore<string>(clock);
+  const inner = createTestStore<string>({ clock: clock });
   const store = withFaults(inner, seededRandom(7));
   const source = sqlite();
   const events: StrategyEvent[] = [];
@@ -195,7 +194,7 @@ describe('createWriteThrough model', () => {
           let bad = 0;
           const random = seededRandom(faultSeed);
           const clock = createManualClock(0);
-          const store = withFaults(createTestStore<string>(clock), random, {
+          const store = withFaults(createTestStore<string>({ clock: clock }), random, {
             writeFailRate: 0.3,
             readFailRate: 0.05,
           });
@@ -289,13 +288,17 @@ describe('resolveWriteThroughOptions', () => {
   const clock = createManualClock(0);
   it('throws E_INVALID_OPTION naming the missing methods when the data source lacks save or delete', () => {
     const dataSource = { load: async () => undefined } as never;
-    expect(() => resolveWriteThroughOptions({ store: createTestStore(clock), dataSource, ttlMs: 1 })).toThrow(
-      /missing required method\(s\): save, delete/,
-    );
+    expect(() =>
+      resolveWriteThroughOptions({ store: createTestStore({ clock: clock }), dataSource, ttlMs: 1 }),
+    ).toThrow(/missing required method\(s\): save, delete/);
   });
 
   it('throws E_INVALID_OPTION for a negative graceMs or an unknown onCacheError', () => {
-    const base = { store: createTestStore<string>(clock), dataSource: createSqliteSource(), ttlMs: 1_000 };
+    const base = {
+      store: createTestStore<string>({ clock: clock }),
+      dataSource: createSqliteSource(),
+      ttlMs: 1_000,
+    };
     expect(() => resolveWriteThroughOptions({ ...base, graceMs: -1 })).toThrow(/`graceMs`/);
     expect(() => resolveWriteThroughOptions({ ...base, onCacheError: 'retry' as never })).toThrow(
       /`onCacheError`/,

@@ -9,6 +9,7 @@ export { DEFAULT_CONFORMANCE_OPTIONS, runCacheStoreConformance } from './conform
 export type { FaultProxy, FaultProxyOptions, FaultProxyTarget } from './fault-proxy';
 export { createFaultProxy } from './fault-proxy';
 export { getFreePort } from './free-port';
+export { seededRandom, zipfStream } from './random';
 export type { RedisNode, RedisNodeState, StartRedisOptions } from './redis-node';
 export { startRedis } from './redis-node';
 export type { ReplicaSetHandle, StartReplicaSetOptions } from './replica-set';
@@ -20,5 +21,7 @@ export { roleOf, waitForRole } from './roles';
 export { runningProcessCount } from './running-process-count';
 export type { SentinelSetHandle, StartSentinelSetOptions } from './sentinel-set';
 export { DEFAULT_SENTINEL_SET_OPTIONS, sentinelMaster, startSentinelSet } from './sentinel-set';
+export type { TestStore, TestStoreOptions } from './test-store';
+export { createTestStore } from './test-store';
 export type { WaitForOptions } from './wait-for';
 export { waitFor } from './wait-for';

@@ -1,8 +1,7 @@
 import { type CacheEntry, type CacheStore, createManualClock, defineStore, type ManualClock } from '@dc/core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFORMANCE_OPTIONS } from '../src/index';
+import { createTestStore, DEFAULT_CONFORMANCE_OPTIONS } from '../src/index';
 import { CONFORMANCE_CASES, caseContext } from '../src/internal/conformance-cases';
-import { createMemoryStore } from './memory-store';
 
 // The suite must catch the bugs it exists for: each case below fails on a store with that bug
 // and passes on the correct memory store.
@@ -15,7 +14,7 @@ function runCase(nameStart: string, store: CacheStore, clock: ManualClock): Prom
 
 /** A correct store with one method replaced. */
 function withBug(clock: ManualClock, patch: (store: CacheStore) => Partial<CacheStore>): CacheStore {
-  const store = createMemoryStore({ clock });
+  const store = createTestStore({ clock });
   return { ...store, ...patch(store) } as CacheStore;
 }
 
@@ -135,13 +134,13 @@ describe('runCacheStoreConformance cases', () => {
     const clock = createManualClock(1_700_000_000_000);
     await expect(runCase(caseName, makeBroken(clock), clock)).rejects.toThrow();
     const fresh = createManualClock(1_700_000_000_000);
-    await expect(runCase(caseName, createMemoryStore({ clock: fresh }), fresh)).resolves.toBeUndefined();
+    await expect(runCase(caseName, createTestStore({ clock: fresh }), fresh)).resolves.toBeUndefined();
   });
 
   it('fails the expiry case with a hint when the subject has neither a clock nor realTime', async () => {
     const testCase = CONFORMANCE_CASES.find((c) => c.group === 'expiry')!;
     await expect(
-      testCase.run(caseContext({ store: createMemoryStore() }, DEFAULT_CONFORMANCE_OPTIONS)),
+      testCase.run(caseContext({ store: createTestStore() }, DEFAULT_CONFORMANCE_OPTIONS)),
     ).rejects.toThrow(/realTime/);
   });
 });
