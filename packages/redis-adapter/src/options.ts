@@ -12,8 +12,11 @@ import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from '
 import type { CircuitState } from './circuit-breaker';
 import { assertNamespace } from './namespace';
 
-/** A connection the store opens itself: a `redis://` / `rediss://` URL or ioredis options. */
-export type RedisConnection = string | RedisOptions;
+/**
+ * A connection the store opens itself: a `redis://` / `rediss://` URL, ioredis options, or both
+ * (`{ url, ...options }`, e.g. a `rediss://` URL with `tls: { ca }`).
+ */
+export type RedisConnection = string | (RedisOptions & { url?: string });
 
 /** Where master-replica and Sentinel topologies send reads. */
 export type ReadFrom = 'primary' | 'replica' | 'prefer-replica';

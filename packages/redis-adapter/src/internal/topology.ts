@@ -17,7 +17,9 @@ export interface Topology {
 /** Opens a standalone connection with the fail-fast defaults under the user's options. */
 export function openRedis(connection: RedisConnection, hardTimeoutMs: number, extra: object = {}): Redis {
   const base = { ...failFastRedisOptions(hardTimeoutMs), ...extra };
-  return typeof connection === 'string' ? new Redis(connection, base) : new Redis({ ...base, ...connection });
+  if (typeof connection === 'string') return new Redis(connection, base);
+  const { url, ...options } = connection;
+  return url === undefined ? new Redis({ ...base, ...options }) : new Redis(url, { ...base, ...options });
 }
 
 /** Builds the backend for the one topology option that was given. */
