@@ -66,11 +66,11 @@ describe('createRedisBus across processes', () => {
       a.on('message', (m: Message) => {
         if (m.type === 'written') written.set(m.version as number, m.at as number);
       });
-      [b, c].forEach((n, i) =>
+      for (const [i, n] of [b, c].entries()) {
         n.on('message', (m: Message) => {
           if (m.type === 'seen') seen[i]?.set(m.version as number, m.at as number);
-        }),
-      );
+        });
+      }
       const write = (version: number) =>
         new Promise<void>((resolve) => {
           const done = (m: Message) => {
