@@ -13,7 +13,7 @@ import {
 import type { HotKeyDetector } from '@dc/hotkeys';
 import { createHotKeyDetector } from '@dc/hotkeys';
 import type { InvalidationLink, L1Store, L1StoreOptions } from '@dc/l1';
-import { attachInvalidationBus, createL1Store } from '@dc/l1';
+import { attachInvalidationBus, createL1Store, resolveL1StoreOptions } from '@dc/l1';
 import type { LockToken } from '@dc/stampede';
 import { jitterTtl, shouldRecomputeEarly } from '@dc/stampede';
 import type { WriteBehind, WriteThrough } from '@dc/strategies';
@@ -49,6 +49,12 @@ export interface Cache<V = unknown> {
    * @throws InvalidKeyError (as a rejection) for a bad key; CacheUnavailableError in fail-closed mode.
    */
   get(key: string): Promise<V | undefined>;
+  /**
+   * The fresh value for `key` if this instance's L1 holds it, else `undefined`: synchronous, never
+   * reads L2 and never loads (a miss is not counted). `undefined` without an L1.
+   * @throws InvalidKeyError for a bad key; ClosedError after `close()`.
+   */
+  getSync(key: string): V | undefined;
   /**
    * The value for `key`: an L1 hit answers with no `await`; then L2; then `loader` (or the
    * `dataSource`'s `load`), called once per key however many callers wait, and written to L2
@@ -127,6 +133,8 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
   let l1: L1Store<unknown> | undefined;
   let ownLink: InvalidationLink | undefined;
   let ownL1 = false;
+  // The L1's TTL cap, when known (an L1 passed in may have any).
+  let l1CapMs: number | undefined;
   if (options.l1 !== false) {
     const given = options.l1;
     if (given !== undefined && typeof (given as L1Store<V>).getSync === 'function') {
@@ -137,6 +145,7 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
       const l1Options = { clock, ...(given as L1StoreOptions<unknown> | undefined) };
       if (options.bus !== undefined) l1Options.invalidation = { bus: options.bus, namespace, instanceId };
       l1 = createL1Store<unknown>(l1Options);
+      l1CapMs = resolveL1StoreOptions(l1Options).defaultTtlMs;
       ownL1 = true;
     }
   }
@@ -237,6 +246,14 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
 
   const admit = (key: string): boolean => detector === undefined || detector.isHot(key);
 
+  /**
+   * Read after the L1 stored `hot`: the L1 keeps it until at most its own clock at that moment
+   * plus `l1CapMs`, so if that is before `freshUntil`, every L1 hit of it is fresh.
+   */
+  const settleHot = (hot: HotEntry<V>): void => {
+    if (l1CapMs !== undefined && clock.now() + l1CapMs <= hot.freshUntil) hot.checkClock = false;
+  };
+
   const fillL1 = (
     key: string,
     entry: CacheEntry<unknown>,
@@ -245,7 +262,8 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
   ): void => {
     if (l1 === undefined || !admit(key)) return;
     try {
-      l1.fillSync(key, toHotEntry<V>(entry, e.earlyRecompute, e.beta), token);
+      const hot = toHotEntry<V>(entry, e.earlyRecompute, e.beta);
+      if (l1.fillSync(key, hot, token)) settleHot(hot);
     } catch (error) {
       emit('cache:error', { key, phase: 'l1', error });
     }
@@ -580,7 +598,7 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
       const e = given === undefined ? defaults : callOptions(given);
       if (l1 !== undefined && typeof loader === 'function') {
         const entry = l1.getSync(key) as HotEntry<V> | undefined;
-        if (entry !== undefined && clock.now() < entry.freshUntil) {
+        if (entry !== undefined && (!entry.checkClock || clock.now() < entry.freshUntil)) {
           l1Hits++;
           if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
           return entry.promise as Promise<V>;
@@ -626,7 +644,7 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     try {
       if (l1 !== undefined) {
         const entry = l1.getSync(key) as HotEntry<V> | undefined;
-        if (entry !== undefined && clock.now() < entry.staleAt) {
+        if (entry !== undefined && (!entry.checkClock || clock.now() < entry.staleAt)) {
           l1Hits++;
           if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
           return entry.promise;
@@ -697,8 +715,11 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
       return;
     }
     try {
-      if (admit(key)) l1.setSync(key, toHotEntry<V>(entry, e.earlyRecompute, e.beta));
-      else l1.deleteSync(key);
+      if (admit(key)) {
+        const hot = toHotEntry<V>(entry, e.earlyRecompute, e.beta);
+        l1.setSync(key, hot);
+        settleHot(hot);
+      } else l1.deleteSync(key);
     } catch (error) {
       // L1 refused (too large): it dropped the older copy and told the bus; L2 has the value.
       emit('cache:error', { key, phase: 'l1', error });
@@ -853,6 +874,17 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     l1: l1 as L1Store<V> | undefined,
     l2,
     get,
+    getSync(key) {
+      if (l1 === undefined) {
+        checkKey(key);
+        return undefined;
+      }
+      const entry = l1.getSync(key) as HotEntry<V> | undefined;
+      if (entry === undefined || (entry.checkClock && clock.now() >= entry.staleAt)) return undefined;
+      l1Hits++;
+      if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
+      return visibleValue<V>(entry);
+    },
     getOrSet,
     set,
     delete: del,

@@ -46,6 +46,20 @@ describe('createCache', () => {
     await cache.close();
   });
 
+  it('answers getSync from L1 only, with undefined for anything not fresh in L1', async () => {
+    const clock = createManualClock(START);
+    const cache = createCache<number>({ clock, ttl: '10s' });
+    await cache.set('k', 1);
+    expect(cache.getSync('k')).toBe(1);
+    expect(cache.getSync('other')).toBeUndefined();
+    clock.advance(2_500); // past the L1 cap: still in L2, not in L1
+    expect(cache.getSync('k')).toBeUndefined();
+    expect(await cache.get('k')).toBe(1);
+    expect(cache.getSync('k')).toBe(1);
+    expect(() => cache.getSync('')).toThrow(/non-empty/);
+    await cache.close();
+  });
+
   it('writes L2 before L1 on set and removes from both on delete', async () => {
     const l2 = createEmbeddedStore<string>();
     const cache = createCache<string>({ l2 });

@@ -27,6 +27,11 @@ const XFETCH_HORIZON = 20;
 export interface HotEntry<V> extends CacheEntry<unknown> {
   readonly promise: Promise<V | undefined>;
   readonly freshUntil: number;
+  /**
+   * False once the L1 is known to drop the entry (its TTL cap) before `freshUntil`: while the L1
+   * returns it, it is fresh, and the hit path need not read the clock.
+   */
+  checkClock: boolean;
 }
 
 /** Builds the L1 copy of `entry`. */
@@ -47,6 +52,7 @@ export function toHotEntry<V>(
     staleAt: entry.staleAt,
     promise: Promise.resolve(negative ? undefined : (entry.value as V)),
     freshUntil,
+    checkClock: true,
   };
   if (deltaMs !== undefined) hot.deltaMs = deltaMs;
   return hot;
