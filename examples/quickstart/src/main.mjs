@@ -58,7 +58,9 @@ console.log(`refreshed:      ${await cache.get('price')}`);
 try {
   await cache.getOrSet('user:2', loadUser, { ttl: '5 parsecs' });
 } catch (error) {
-  console.log(`bad input:      ${isDcError(error, 'E_INVALID_OPTION') ? error.code : 'unexpected'} - ${error.message}`);
+  console.log(
+    `bad input:      ${isDcError(error, 'E_INVALID_OPTION') ? error.code : 'unexpected'} - ${error.message}`,
+  );
 }
 
 // 5. Counters for your metrics.
