@@ -107,6 +107,33 @@ describe('createRedisStore over a cluster', () => {
     await store.close();
   });
 
+  it('sends foo{}{bar} keys to the node of their exact slot without a MOVED redirect', async () => {
+    const store = createRedisStore<number>({ client, namespace: 'moved', ...relaxed });
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}{}{tag${i}}`);
+    const movedCount = async () => {
+      let total = 0;
+      for (const p of await cluster.primaries()) {
+        total += Number((await p.info('errorstats')).errorstat_MOVED?.match(/count=(\d+)/)?.[1] ?? 0);
+      }
+      return total;
+    };
+    // Warm the node connections so the direct route is available.
+    await store.getMany(keys);
+    const before = await movedCount();
+    for (const [i, k] of keys.entries()) {
+      await store.set(k, createEntry(i, { now: Date.now(), ttlMs: 60_000 }));
+      expect((await store.get(k))?.value).toBe(i);
+      await expect(store.delete(k)).resolves.toBe(true);
+    }
+    const ours = (await movedCount()) - before;
+    // Control: ioredis' own routing of the same keys is redirected.
+    for (const k of keys) await client.get(namespacedKey('moved', k));
+    const theirs = (await movedCount()) - before - ours;
+    expect(ours).toBe(0);
+    expect(theirs).toBeGreaterThan(0);
+    await store.close();
+  });
+
   it('empties its namespace on every primary and leaves other namespaces when cleared', async () => {
     const mine = createRedisStore<number>({ client, namespace: 'mine', ...relaxed });
     const other = createRedisStore<number>({ client, namespace: 'mine2', ...relaxed });

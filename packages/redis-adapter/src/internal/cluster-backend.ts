@@ -106,8 +106,36 @@ export function createClusterBackend(config: {
     return Math.min(...replies);
   };
 
+  /**
+   * ioredis (cluster-key-slot 1.1.2) hashes `foo{}{bar}` as `bar`; Redis hashes the whole key when
+   * the first `{` is followed by `}`. Such keys are sent straight to the node of their exact slot
+   * (falling back to the cluster client, which follows MOVED), so they never pay a redirect.
+   */
+  const misroutedByIoredis = (key: string): boolean => {
+    const open = key.indexOf('{');
+    return open !== -1 && key.charCodeAt(open + 1) === 0x7d && key.indexOf('{', open + 2) !== -1;
+  };
+  const direct = <T>(
+    key: string,
+    viaNode: (node: Redis) => Promise<T>,
+    viaCluster: () => Promise<T>,
+  ): Promise<T> => {
+    if (!misroutedByIoredis(key)) return viaCluster();
+    const owners = (cluster as unknown as { slots: Array<string[] | undefined> }).slots[keySlot(key)];
+    const node = owners === undefined ? undefined : nodeByAddress().get(owners[0] as string);
+    if (node === undefined || node.status !== 'ready') return viaCluster();
+    return viaNode(node).catch(() => viaCluster());
+  };
+
   return {
-    get: (key) => ready(() => cluster.get(key)),
+    get: (key) =>
+      ready(() =>
+        direct(
+          key,
+          (node) => node.get(key),
+          () => cluster.get(key),
+        ),
+      ),
     mget(keys) {
       return ready(async () => {
         const indexed = keys.map((key, i) => [key, i] as const);
@@ -127,7 +155,11 @@ export function createClusterBackend(config: {
     set([key, payload, pxat]) {
       return ready(async () => {
         if (wait === undefined) {
-          await cluster.set(key, payload, 'PXAT', pxat);
+          await direct(
+            key,
+            (node) => node.set(key, payload, 'PXAT', pxat),
+            () => cluster.set(key, payload, 'PXAT', pxat),
+          );
           return -1;
         }
         const slot = keySlot(key);
@@ -167,7 +199,14 @@ export function createClusterBackend(config: {
     },
     unlink(keys) {
       return ready(async () => {
-        if (keys.length === 1) return cluster.unlink(keys[0] as string);
+        if (keys.length === 1) {
+          const key = keys[0] as string;
+          return direct(
+            key,
+            (node) => node.unlink(key),
+            () => cluster.unlink(key),
+          );
+        }
         let removed = 0;
         await perNode<string, number>(
           batchByNode(keys, (key) => key, false),
