@@ -27,7 +27,7 @@ interface Model {
 
 type Real = MemoryStore<number>;
 
-const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', '', '__proto__', 'constructor'];
+const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', '1', '01', '', '__proto__', 'constructor', 'toString'];
 
 function live(model: Model, key: string): ModelEntry | undefined {
   const entry = model.entries.get(key);

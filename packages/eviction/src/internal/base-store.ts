@@ -30,6 +30,10 @@ const EVICT: Removal = 1;
 const EXPIRE: Removal = 2;
 const REJECT: Removal = 3;
 
+function createIndex(): Record<string, number> {
+  return Object.create(null) as Record<string, number>;
+}
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
@@ -40,7 +44,14 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   readonly maxEntries: number;
   readonly maxBytes: number;
 
-  protected readonly map = new Map<string, number>();
+  /**
+   * Key → slot. A null-prototype object rather than a `Map`: V8 looks string keys up in it
+   * faster (a hit is one dictionary probe in the keyed-load builtin), and with no prototype,
+   * `__proto__`, `constructor` or `toString` are ordinary own keys.
+   */
+  protected index: Record<string, number> = createIndex();
+  /** Number of keys in `index` (objects have no O(1) size). */
+  protected count = 0;
   protected keyList: Array<string | undefined> = [];
   protected valList: Array<V | undefined> = [];
   /** Hard expiry per slot (0 = none); allocated on the first TTL. */
@@ -146,7 +157,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   // ---- reads --------------------------------------------------------------------------------
 
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
   get bytes(): number {
@@ -154,7 +165,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   }
 
   get(key: string): V | undefined {
-    const slot = this.map.get(key);
+    const slot = this.index[key];
     if (slot === undefined) {
       this.misses++;
       return undefined;
@@ -196,7 +207,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
 
   /** The slot of a live entry, or -1; removes the entry when it has expired. */
   protected liveSlot(key: string): number {
-    const slot = this.map.get(key);
+    const slot = this.index[key];
     if (slot === undefined) return -1;
     if (this.exp !== null) {
       const expiresAt = this.exp[slot]!;
@@ -209,16 +220,28 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     return slot;
   }
 
+  // `for...in` over the null-prototype index: insertion order, except that integer-like keys
+  // ('0', '17') come first in ascending order, as in any object. Stops if `clear()` swaps the index.
   *keys(): IterableIterator<string> {
-    for (const [key, slot] of this.map) if (this.isLive(slot)) yield key;
+    const index = this.index;
+    for (const key in index) {
+      if (this.index !== index) return;
+      const slot = index[key];
+      if (slot !== undefined && this.isLive(slot)) yield key;
+    }
   }
 
   *values(): IterableIterator<V> {
-    for (const slot of this.map.values()) if (this.isLive(slot)) yield this.valList[slot] as V;
+    for (const [, value] of this.entries()) yield value;
   }
 
   *entries(): IterableIterator<[string, V]> {
-    for (const [key, slot] of this.map) if (this.isLive(slot)) yield [key, this.valList[slot] as V];
+    const index = this.index;
+    for (const key in index) {
+      if (this.index !== index) return;
+      const slot = index[key];
+      if (slot !== undefined && this.isLive(slot)) yield [key, this.valList[slot] as V];
+    }
   }
 
   [Symbol.iterator](): IterableIterator<[string, V]> {
@@ -288,7 +311,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
       if (this.defaultTtlMs !== 0) expiresAt = this.clock.now() + this.defaultTtlMs;
       if (this.sizes !== null) size = this.measure(value, key, undefined);
     }
-    const slot = this.map.get(key);
+    const slot = this.index[key];
     const stored =
       slot === undefined
         ? this.insert(key, value, size, expiresAt)
@@ -314,14 +337,15 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
 
   private insert(key: string, value: V, size: number, expiresAt: number): boolean {
     if (!this.admitAfterInsert) {
-      const extraEntries = this.map.size + 1 - this.maxEntries;
+      const extraEntries = this.count + 1 - this.maxEntries;
       const extraBytes = this.totalBytes + size - this.maxBytes;
       if (extraEntries > 0 || extraBytes > 0) this.makeRoom(1, size, -1, key);
     }
     const slot = this.allocate();
     this.keyList[slot] = key;
     this.valList[slot] = value;
-    this.map.set(key, slot);
+    this.index[key] = slot;
+    this.count++;
     if (this.sizes !== null) {
       this.sizes[slot] = size;
       this.totalBytes += size;
@@ -332,10 +356,10 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
       this.candidateBytes += size;
       this.link(slot);
     }
-    if (this.admitAfterInsert && (this.map.size > this.maxEntries || this.totalBytes > this.maxBytes)) {
+    if (this.admitAfterInsert && (this.count > this.maxEntries || this.totalBytes > this.maxBytes)) {
       this.evictUntilFits(0, 0, -1);
       this.endOfWrite();
-      return this.map.get(key) === slot;
+      return this.index[key] === slot;
     }
     this.endOfWrite();
     return true;
@@ -393,7 +417,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
           ? "`mode` is 'noeviction'"
           : `\`mode\` '${this.mode}' may only evict keys with a TTL and too few have one`;
         throw new CapacityError(
-          `${SCOPE} the store is full (${this.map.size}/${this.maxEntries} entries, ${this.totalBytes}/${this.maxBytes} bytes) and ${reason}; write of ${describe(key)} refused`,
+          `${SCOPE} the store is full (${this.count}/${this.maxEntries} entries, ${this.totalBytes}/${this.maxBytes} bytes) and ${reason}; write of ${describe(key)} refused`,
         );
       }
     }
@@ -402,7 +426,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
 
   /** True when evicting candidates other than `exclude` can make the write fit. */
   private fits(addEntries: number, addBytes: number, exclude: number): boolean {
-    const needEntries = this.map.size + addEntries - this.maxEntries;
+    const needEntries = this.count + addEntries - this.maxEntries;
     const needBytes = this.totalBytes + addBytes - this.maxBytes;
     if (needEntries <= 0 && needBytes <= 0) return true;
     if (!this.evicts) return false;
@@ -418,7 +442,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   private evictUntilFits(addEntries: number, addBytes: number, exclude: number): void {
     const exp = this.exp;
     let now = -1;
-    while (this.map.size + addEntries > this.maxEntries || this.totalBytes + addBytes > this.maxBytes) {
+    while (this.count + addEntries > this.maxEntries || this.totalBytes + addBytes > this.maxBytes) {
       const slot = this.victim(exclude);
       if (slot < 0) break;
       let how = addEntries === 0 && addBytes === 0 && this.admitAfterInsert ? REJECT : EVICT;
@@ -431,7 +455,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   }
 
   delete(key: string): boolean {
-    const slot = this.map.get(key);
+    const slot = this.index[key];
     if (slot === undefined) return false;
     const live = this.isLive(slot);
     this.removeSlot(slot, live ? DELETE : EXPIRE);
@@ -440,7 +464,8 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   }
 
   clear(): void {
-    this.map.clear();
+    this.index = createIndex();
+    this.count = 0;
     this.keyList.fill(undefined);
     this.valList.fill(undefined);
     this.fill = 0;
@@ -488,7 +513,8 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     const exp = this.exp;
     const expiresAt = exp === null ? 0 : exp[slot]!;
     const size = this.sizes === null ? 0 : this.sizes[slot]!;
-    this.map.delete(key);
+    delete this.index[key];
+    this.count--;
     if (this.evicts && (this.allKeys || expiresAt !== 0)) {
       this.candidateCount--;
       this.candidateBytes -= size;

@@ -20,7 +20,7 @@ export class LruStore<V> extends BaseStore<V> {
 
   // The hot path: entries without a TTL in an allkeys store take no branch beyond the move.
   override get(key: string): V | undefined {
-    const slot = this.map.get(key);
+    const slot = this.index[key];
     if (slot === undefined) {
       this.misses++;
       return undefined;
@@ -62,7 +62,7 @@ export class LruStore<V> extends BaseStore<V> {
     if (options !== undefined || !this.plainWrites || typeof key !== 'string') {
       return super.set(key, value, options);
     }
-    let slot = this.map.get(key);
+    let slot = this.index[key];
     const exp = this.exp;
     if (slot !== undefined) {
       if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
@@ -70,13 +70,14 @@ export class LruStore<V> extends BaseStore<V> {
       this.touch(slot);
       return true;
     }
-    if (this.map.size < this.maxEntries) return super.set(key, value, options);
+    if (this.count < this.maxEntries) return super.set(key, value, options);
     slot = this.tail;
     if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
     const oldKey = this.keyList[slot] as string;
     const oldValue = this.valList[slot] as V;
-    this.map.delete(oldKey);
-    this.map.set(key, slot);
+    const index = this.index;
+    delete index[oldKey];
+    index[key] = slot;
     this.keyList[slot] = key;
     this.valList[slot] = value;
     this.evictions++;
