@@ -582,21 +582,20 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     return read instanceof Promise ? read.then(after) : after(read);
   };
 
-  const resolveLoader = (loader: CacheLoader<V> | undefined): CacheLoader<V> => {
-    if (typeof loader === 'function') return loader;
-    if (loader === undefined && options.dataSource !== undefined) {
-      const source = options.dataSource;
-      return (key) => source.load(key) as Promise<V>;
-    }
-    throw new InvalidOptionError(
-      `[dc:${SCOPE}] \`loader\` must be a function (or pass a \`dataSource\` to createCache), got ${describeValue(loader)}`,
-    );
-  };
+  const source = options.dataSource;
+  const sourceLoader: CacheLoader<V> | undefined =
+    source === undefined ? undefined : (key) => source.load(key) as Promise<V>;
 
   const getOrSet = (key: string, loader?: CacheLoader<V>, given?: CacheEntryOptions): Promise<V> => {
     try {
       const e = given === undefined ? defaults : callOptions(given);
-      if (l1 !== undefined && typeof loader === 'function') {
+      const load = loader ?? sourceLoader;
+      if (typeof load !== 'function') {
+        throw new InvalidOptionError(
+          `[dc:${SCOPE}] \`loader\` must be a function (or pass a \`dataSource\` to createCache), got ${describeValue(loader)}`,
+        );
+      }
+      if (l1 !== undefined) {
         const entry = l1.getSync(key) as HotEntry<V> | undefined;
         if (entry !== undefined && (!entry.checkClock || clock.now() < entry.freshUntil)) {
           l1Hits++;
@@ -604,11 +603,11 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
           return entry.promise as Promise<V>;
         }
         if (key.length > maxKeyLength) checkKey(key);
-        const result = slowGetOrSet(key, loader, e, entry);
+        const result = slowGetOrSet(key, load, e, entry);
         return result instanceof Promise ? result : Promise.resolve(result);
       }
       checkKey(key);
-      const result = slowGetOrSet(key, resolveLoader(loader), e, l1?.getSync(key));
+      const result = slowGetOrSet(key, load, e, undefined);
       return result instanceof Promise ? result : Promise.resolve(result);
     } catch (error) {
       return Promise.reject(error);
