@@ -20,7 +20,7 @@ import {
 
 const SOFT = 50;
 const HARD = 250;
-const OUTAGE_MS = 2_000;
+const OUTAGE_MS = 1_500;
 
 let redis: RedisNode;
 beforeAll(async () => {
@@ -64,7 +64,7 @@ async function runOutage(fault: Fault, failMode: 'open' | 'closed') {
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const load = startLoad(store);
-  await sleep(800);
+  await sleep(500);
   const faultAt = performance.now();
   if (fault === 'kill') await redis.kill();
   else redis.freeze();
@@ -72,7 +72,7 @@ async function runOutage(fault: Fault, failMode: 'open' | 'closed') {
   if (fault === 'kill') await redis.restart();
   else redis.resume();
   const backAt = performance.now();
-  await sleep(2_000);
+  await sleep(1_500);
   await load.stop();
   clearInterval(sampler);
   loopDelay.disable();
