@@ -31,7 +31,12 @@ export type {
   RedisBusSubscribeOptions,
   RedisInvalidationBus,
 } from './redis-bus';
-export { createRedisBus, DEFAULT_REDIS_BUS_OPTIONS, REDIS_BUS_MESSAGE_VERSION } from './redis-bus';
+export {
+  createRedisBus,
+  DEFAULT_REDIS_BUS_OPTIONS,
+  REDIS_BUS_MESSAGE_VERSION,
+  TRACKING_ORIGIN,
+} from './redis-bus';
 export type {
   RedisLeaseRead,
   RedisLeaseStore,

@@ -11,6 +11,7 @@
  * Implements `InvalidationBus` from `@dc/l1` structurally; it delivers every message to every
  * subscriber, the publisher's own included (the L1 link skips its own `origin`).
  */
+import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidOptionError, jsonSerializer } from '@dc/core';
 import type { Cluster, Redis } from 'ioredis';
 import { bounded } from './internal/bounded';
@@ -22,6 +23,7 @@ import {
   whenReady,
 } from './internal/clients';
 import { openRedis } from './internal/topology';
+import { assertNamespace, namespacePrefix } from './namespace';
 import type { RedisConnection } from './options';
 
 /** Message format version (same as `@dc/l1`'s `INVALIDATION_VERSION`). */
@@ -64,13 +66,65 @@ export interface RedisBusOptions {
   channel?: string;
   /** Bound on each publish (ms). @default 1000 */
   publishTimeoutMs?: number;
+  /**
+   * Also turn Redis' own key-change notifications into invalidations (server-assisted client-side
+   * caching, `CLIENT TRACKING ON REDIRECT <subscriber> BCAST PREFIX <namespace prefix>`): writes by
+   * any client, expiries, evictions and `FLUSHALL` (a flush-everything message) reach subscribers
+   * even when the writer never published. The subscriber speaks RESP2 (ioredis 5), where the
+   * invalidation arrives as a `__redis__:invalidate` message. Standalone only.
+   */
+  tracking?: {
+    /** The `createRedisStore` namespace whose keys to track. */
+    namespace: string;
+    /** `namespace` of the emitted messages (the L1 link's namespace). @default absent */
+    l1Namespace?: string;
+  };
 }
+
+/** `origin` of the messages the tracking mode emits. */
+export const TRACKING_ORIGIN = 'redis-tracking';
 
 /** Defaults for {@link RedisBusOptions}. */
 export const DEFAULT_REDIS_BUS_OPTIONS = Object.freeze({
   channel: 'dc:invalidation',
   publishTimeoutMs: 1_000,
 });
+
+const TRACKING_CHANNEL = '__redis__:invalidate';
+
+/**
+ * A `__redis__:invalidate` payload as a message: an array of Redis keys (those of `namespace`
+ * become user keys), or nil for a `FLUSHALL`/`FLUSHDB` (flush everything).
+ */
+function trackingMessage(
+  payload: unknown,
+  namespace: string,
+  l1Namespace: string | undefined,
+): RedisBusMessage | undefined {
+  const base =
+    l1Namespace === undefined
+      ? { version: 1 as const, origin: TRACKING_ORIGIN }
+      : { version: 1 as const, origin: TRACKING_ORIGIN, namespace: l1Namespace };
+  if (payload === null || payload === undefined) return { ...base, clear: true };
+  if (!Array.isArray(payload)) return undefined;
+  const head = namespacePrefix(namespace);
+  const keys: string[] = [];
+  for (const item of payload) {
+    const redisKey = String(item);
+    if (!redisKey.startsWith(head)) continue;
+    const rest = redisKey.slice(head.length);
+    if (rest.startsWith(':') && rest.length > 1) keys.push(rest.slice(1));
+    else if (rest.startsWith('#')) {
+      try {
+        const key = JSON.parse(rest.slice(1)) as unknown;
+        if (typeof key === 'string' && key.length > 0) keys.push(key);
+      } catch {
+        // Not one of ours.
+      }
+    }
+  }
+  return keys.length === 0 ? undefined : { ...base, keys };
+}
 
 function problemOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return `expected an object, got ${typeof value}`;
@@ -105,16 +159,32 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
   if (typeof channel !== 'string' || channel.length === 0) {
     throw new InvalidOptionError('[dc:redis] `channel` must be a non-empty string');
   }
+  const tracking = options.tracking;
+  if (tracking !== undefined) {
+    assertNamespace(tracking.namespace);
+    if (options.client !== undefined && (options.client as { isCluster?: boolean }).isCluster === true) {
+      throw new InvalidOptionError('[dc:redis] `tracking` works with a standalone client only');
+    }
+  }
   const owned = options.client === undefined;
   const publisher: AnyClient =
     options.client ?? openRedis(options.connection as RedisConnection, publishTimeoutMs);
   // The subscriber keeps its own small offline queue so SUBSCRIBE can be sent before it connects;
   // ioredis re-subscribes by itself after every reconnect.
+  const subscriberName = `dc-bus-${randomUUID()}`;
   const subscriber = (publisher as Redis).duplicate({
     enableOfflineQueue: true,
     autoResubscribe: true,
     lazyConnect: false,
+    connectionName: subscriberName,
   } as never) as AnyClient;
+  // Tracking is switched on by a separate connection (a RESP2 subscriber cannot run CLIENT
+  // commands), redirecting to the subscriber, found by its connection name.
+  const control =
+    tracking === undefined
+      ? undefined
+      : ((publisher as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: false } as never) as Redis);
+  control?.on('error', () => {});
   const detachPublisher = watchClient(publisher, { onReady() {}, onError() {} });
   subscriber.on('error', () => {});
 
@@ -123,11 +193,7 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
   let everReady = false;
   let gaps = 0;
 
-  subscriber.on('ready', () => {
-    if (!everReady) {
-      everReady = true;
-      return;
-    }
+  const reportGap = () => {
     gaps++;
     for (const subOptions of [...handlers.values()]) {
       try {
@@ -136,28 +202,93 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
         // A subscriber's failure must not stop the others from resyncing.
       }
     }
-  });
-  subscriber.on('message', (from: string, text: string) => {
-    if (closed || from !== channel) return;
-    let message: unknown;
-    try {
-      message = jsonSerializer.decode(text);
-    } catch {
-      return;
-    }
-    if (problemOf(message) !== undefined) return;
+  };
+  const deliver = (message: RedisBusMessage) => {
     for (const handler of [...handlers.keys()]) {
       try {
-        handler(message as RedisBusMessage);
+        handler(message);
       } catch {
         // One handler's bug must not affect the others or the publisher.
       }
     }
+  };
+  let trackingOn: Promise<void> | undefined;
+  const enableTracking = (): Promise<void> => {
+    if (tracking === undefined || control === undefined || closed) return Promise.resolve();
+    trackingOn = (async () => {
+      // Bounded: the subscriber shows up in CLIENT LIST once it has (re)connected.
+      for (let attempt = 0; attempt < 50 && !closed; attempt++) {
+        try {
+          const list = (await control.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+          const line = list.split('\n').find((l) => l.includes(` name=${subscriberName} `));
+          const id = line?.match(/^id=(\d+)/)?.[1];
+          if (id !== undefined) {
+            await control.call(
+              'CLIENT',
+              'TRACKING',
+              'ON',
+              'REDIRECT',
+              id,
+              'BCAST',
+              'PREFIX',
+              namespacePrefix(tracking.namespace),
+            );
+            return;
+          }
+        } catch {
+          // Not connected yet: try again shortly.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    return trackingOn;
+  };
+
+  subscriber.on('ready', () => {
+    if (!everReady) {
+      everReady = true;
+      return;
+    }
+    // A new subscriber connection has a new client id: tracking must be redirected to it again.
+    void enableTracking();
+    reportGap();
   });
-  const subscribed = subscriber.subscribe(channel).then(
-    () => undefined,
-    () => undefined,
-  );
+  let controlEverReady = false;
+  control?.on('ready', () => {
+    if (!controlEverReady) {
+      controlEverReady = true;
+      return;
+    }
+    void enableTracking();
+    reportGap();
+  });
+  if (tracking !== undefined) {
+    // RESP2 invalidations carry an array of keys (or nil for a flush), which only the Buffer
+    // event passes through unflattened.
+    subscriber.on('messageBuffer', (from: Buffer, payload: unknown) => {
+      if (closed || from.toString() !== TRACKING_CHANNEL) return;
+      const message = trackingMessage(payload, tracking.namespace, tracking.l1Namespace);
+      if (message !== undefined) deliver(message);
+    });
+  }
+  subscriber.on('message', (from: string, payload: unknown) => {
+    if (closed || from !== channel || typeof payload !== 'string') return;
+    let message: unknown;
+    try {
+      message = jsonSerializer.decode(payload);
+    } catch {
+      return;
+    }
+    if (problemOf(message) !== undefined) return;
+    deliver(message as RedisBusMessage);
+  });
+  const subscribed = subscriber
+    .subscribe(...(tracking === undefined ? [channel] : [channel, TRACKING_CHANNEL]))
+    .then(() => enableTracking())
+    .then(
+      () => undefined,
+      () => undefined,
+    );
   const publisherGate = createReadyGate(publisher);
 
   return {
