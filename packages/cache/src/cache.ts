@@ -905,26 +905,32 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
       })();
       return closing;
     },
-    stats: () => ({
-      hits: l1Hits + l2Hits,
-      l1Hits,
-      l2Hits,
-      staleHits,
-      misses,
-      loads,
-      coalesced,
-      earlyRefreshes,
-      staleRefreshes,
-      loadErrors,
-      l2Errors: gateway.errors,
-      l2Timeouts: gateway.timeouts,
-      sets,
-      deletes,
-      pendingL2Writes: gateway.pendingCount,
-      recoveredL2Writes: gateway.recovered,
-      inFlight: flights.size,
-      l1Size: l1?.size ?? 0,
-    }),
+    stats: () => {
+      const l1Stats = l1?.stats();
+      return {
+        hits: l1Hits + l2Hits,
+        l1Hits,
+        l2Hits,
+        staleHits,
+        misses,
+        loads,
+        coalesced,
+        earlyRefreshes,
+        staleRefreshes,
+        loadErrors,
+        l2Errors: gateway.errors,
+        l2Timeouts: gateway.timeouts,
+        sets,
+        deletes,
+        pendingL2Writes: gateway.pendingCount,
+        recoveredL2Writes: gateway.recovered,
+        inFlight: flights.size,
+        l1Size: l1Stats?.size ?? 0,
+        l1Evictions: l1Stats?.evictions ?? 0,
+        l1Expirations: l1Stats?.expirations ?? 0,
+        l1Invalidations: l1Stats?.invalidations ?? 0,
+      };
+    },
     on(event, listener) {
       if (typeof listener !== 'function') {
         throw new InvalidOptionError(

@@ -72,4 +72,10 @@ export interface CacheStats {
   readonly inFlight: number;
   /** Entries in L1 now (0 without an L1). */
   readonly l1Size: number;
+  /** Entries the L1 dropped to stay within its budget. */
+  readonly l1Evictions: number;
+  /** Entries the L1 dropped at their TTL or its cap. */
+  readonly l1Expirations: number;
+  /** L1 entries evicted because another instance changed them (bus). */
+  readonly l1Invalidations: number;
 }

@@ -92,6 +92,17 @@ describe('createCache', () => {
     await Promise.all([a.close(), b.close(), l2.close()]);
   });
 
+  it('treats __proto__, constructor and toString as ordinary keys and pollutes nothing', async () => {
+    const cache = createCache<string>();
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(await cache.getOrSet(key, async () => `v:${key}`)).toBe(`v:${key}`);
+      expect(await cache.get(key)).toBe(`v:${key}`);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(typeof ({} as { toString: unknown }).toString).toBe('function');
+    await cache.close();
+  });
+
   it('serves values from L2 alone when l1 is false', async () => {
     const cache = createCache<number>({ l1: false });
     await cache.getOrSet('k', async () => 1);
