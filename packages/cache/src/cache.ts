@@ -541,7 +541,10 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     hit(key, tier, false);
     if (
       e.earlyRecompute &&
-      entry.deltaMs !== undefined &&
+      // Only a measured duration: an entry from a foreign writer may carry anything.
+      typeof entry.deltaMs === 'number' &&
+      entry.deltaMs > 0 &&
+      Number.isFinite(entry.deltaMs) &&
       !flights.has(key) &&
       shouldRecomputeEarly({
         nowMs: now,
