@@ -116,15 +116,47 @@ const noop = (): void => {};
  * @throws InvalidOptionError naming a bad or unknown option.
  */
 export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V> {
+  const created: Array<() => unknown> = [];
+  try {
+    return buildCache(options, created);
+  } catch (error) {
+    // A later option was bad: release what the earlier ones already started (timers, links).
+    for (const release of created.reverse()) {
+      try {
+        void release();
+      } catch {
+        // Best effort; the construction error is the one to report.
+      }
+    }
+    throw error;
+  }
+}
+
+function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>): Cache<V> {
   const o = resolveCacheOptions(options);
   const { clock, random, namespace } = o;
   const defaults = o.entry;
   const prefix = namespace === undefined ? '' : `${namespace}:`;
   const maxKeyLength = DEFAULT_MAX_KEY_LENGTH - prefix.length;
 
+  const hotKeys = options.hotKeys;
+  let detector: HotKeyDetector | undefined;
+  let ownDetector = false;
+  if (hotKeys !== undefined && hotKeys !== false) {
+    if (typeof hotKeys === 'object' && typeof (hotKeys as HotKeyDetector).record === 'function') {
+      detector = hotKeys as HotKeyDetector;
+    } else {
+      const made = createHotKeyDetector({ clock, ...(hotKeys === true ? {} : hotKeys) });
+      created.push(() => made.close());
+      detector = made;
+      ownDetector = true;
+    }
+  }
+
   // --- tiers -------------------------------------------------------------------------------
   const ownL2 = options.l2 === undefined;
   const l2: CacheStore<V> = options.l2 ?? createEmbeddedStore<V>({ clock });
+  if (ownL2) created.push(() => l2.close().catch(noop));
   if (typeof l2.get !== 'function' || typeof l2.set !== 'function' || typeof l2.delete !== 'function') {
     throw new InvalidOptionError(`[dc:${SCOPE}] \`l2\` must be a CacheStore, got ${describeValue(l2)}`);
   }
@@ -139,25 +171,19 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
     const given = options.l1;
     if (given !== undefined && typeof (given as L1Store<V>).getSync === 'function') {
       l1 = given as unknown as L1Store<unknown>;
-      if (options.bus !== undefined)
-        ownLink = attachInvalidationBus(l1, options.bus, { namespace, instanceId });
+      if (options.bus !== undefined) {
+        const link = attachInvalidationBus(l1, options.bus, { namespace, instanceId });
+        created.push(() => link.detach().catch(noop));
+        ownLink = link;
+      }
     } else {
       const l1Options = { clock, ...(given as L1StoreOptions<unknown> | undefined) };
       if (options.bus !== undefined) l1Options.invalidation = { bus: options.bus, namespace, instanceId };
-      l1 = createL1Store<unknown>(l1Options);
+      const made = createL1Store<unknown>(l1Options);
+      created.push(() => made.close().catch(noop));
+      l1 = made;
       l1CapMs = resolveL1StoreOptions(l1Options).defaultTtlMs;
       ownL1 = true;
-    }
-  }
-  const hotKeys = options.hotKeys;
-  let detector: HotKeyDetector | undefined;
-  let ownDetector = false;
-  if (hotKeys !== undefined && hotKeys !== false) {
-    if (typeof hotKeys === 'object' && typeof (hotKeys as HotKeyDetector).record === 'function') {
-      detector = hotKeys as HotKeyDetector;
-    } else {
-      detector = createHotKeyDetector({ clock, ...(hotKeys === true ? {} : hotKeys) });
-      ownDetector = true;
     }
   }
   const syncL2 = isEmbeddedStore(l2) && isSyncCacheStore(l2) ? l2 : undefined;
@@ -221,13 +247,14 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
   });
 
   // --- per-call options ---------------------------------------------------------------------
+  // Only a frozen object can be remembered: a mutable one may change between calls.
   const resolvedCalls = new WeakMap<object, ResolvedEntryOptions>();
   const callOptions = (given: CacheEntryOptions | undefined): ResolvedEntryOptions => {
     if (given === undefined) return defaults;
     let resolved = resolvedCalls.get(given);
     if (resolved === undefined) {
       resolved = resolveEntryOptions(given, options);
-      resolvedCalls.set(given, resolved);
+      if (Object.isFrozen(given)) resolvedCalls.set(given, resolved);
     }
     return resolved;
   };
@@ -328,6 +355,7 @@ export function createCache<V = unknown>(options: CacheOptions<V> = {}): Cache<V
       retract(key);
     }
   });
+  if (unsubscribeBus !== undefined) created.push(unsubscribeBus);
 
   const callLoader = (key: string, loader: CacheLoader<V>, hardTimeoutMs: number | undefined): Promise<V> => {
     const controller = new AbortController();

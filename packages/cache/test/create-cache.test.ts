@@ -221,6 +221,32 @@ describe('createCache bad input', () => {
     expect(() => createCache({ l2: {} as never })).toThrow(/CacheStore/);
   });
 
+  it('leaves no timer behind when a later option is bad', () => {
+    const clock = createManualClock(START);
+    expect(() =>
+      createCache({
+        clock,
+        hotKeys: true,
+        writeMode: 'write-behind',
+        dataSource: { load: async () => 1, save: async () => {}, delete: async () => {} },
+        writeBehind: { batchSize: 0 },
+      }),
+    ).toThrow(/batchSize/);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('re-validates a mutable per-call options object on every call', async () => {
+    const cache = createCache<number>();
+    await cache.set('k', 1);
+    const options: { ttl: string } = { ttl: '1m' };
+    expect(await cache.getOrSet('k', async () => 2, options)).toBe(1);
+    options.ttl = 'soon';
+    expect(
+      isDcError(await cache.getOrSet('k', async () => 2, options).catch((e) => e), 'E_INVALID_OPTION'),
+    ).toBe(true);
+    await cache.close();
+  });
+
   it('rejects set(key, undefined) and a missing loader with E_INVALID_OPTION', async () => {
     const cache = createCache<number | undefined>();
     expect(isDcError(await cache.set('k', undefined).catch((e) => e), 'E_INVALID_OPTION')).toBe(true);
