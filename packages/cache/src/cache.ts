@@ -298,6 +298,8 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
 
   // --- loads ----------------------------------------------------------------------------------
   const flights = new Map<string, Flight<V>>();
+  // Every load still running, including those detached from `flights` by a write.
+  const running = new Set<Flight<V>>();
   const retryAt = new Map<string, number>();
 
   const markChanged = (key: string): void => {
@@ -492,6 +494,7 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
       softTimer: undefined,
     };
     flights.set(key, flight);
+    running.add(flight);
     flight.promise = (async () => {
       try {
         const value =
@@ -508,6 +511,7 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
       } finally {
         flight.softTimer?.cancel();
         if (flights.get(key) === flight) flights.delete(key);
+        running.delete(flight);
       }
     })();
     // A background refresh may have no caller left to see its failure (it went to the event).
@@ -894,8 +898,8 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
   };
 
   const settle = async (): Promise<void> => {
-    for (let round = 0; flights.size > 0 && round < 1_000; round++) {
-      await Promise.allSettled(Array.from(flights.values(), (flight) => flight.promise));
+    for (let round = 0; running.size > 0 && round < 1_000; round++) {
+      await Promise.allSettled(Array.from(running, (flight) => flight.promise));
     }
   };
 
@@ -955,7 +959,7 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
         deletes,
         pendingL2Writes: gateway.pendingCount,
         recoveredL2Writes: gateway.recovered,
-        inFlight: flights.size,
+        inFlight: running.size,
         l1Size: l1Stats?.size ?? 0,
         l1Evictions: l1Stats?.evictions ?? 0,
         l1Expirations: l1Stats?.expirations ?? 0,

@@ -68,7 +68,7 @@ export interface CacheStats {
   readonly pendingL2Writes: number;
   /** L2 writes that reached L2 on a retry. */
   readonly recoveredL2Writes: number;
-  /** Keys with a load in flight now. */
+  /** Loads running now (including one a write detached from its key, until it ends). */
   readonly inFlight: number;
   /** Entries in L1 now (0 without an L1). */
   readonly l1Size: number;
