@@ -300,7 +300,18 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
   const flights = new Map<string, Flight<V>>();
   // Every load still running, including those detached from `flights` by a write.
   const running = new Set<Flight<V>>();
+  // Keys whose background refresh failed → when to try again (oldest first, all with the same
+  // backoff, so expired ones sit at the front).
   const retryAt = new Map<string, number>();
+  const backOff = (key: string): void => {
+    const now = clock.now();
+    for (const [oldKey, until] of retryAt) {
+      if (until > now) break;
+      retryAt.delete(oldKey);
+    }
+    retryAt.delete(key);
+    retryAt.set(key, now + o.refreshBackoffMs);
+  };
 
   const markChanged = (key: string): void => {
     const flight = flights.get(key);
@@ -505,7 +516,8 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
         return value;
       } catch (error) {
         loadErrors++;
-        if (o.refreshBackoffMs > 0) retryAt.set(key, clock.now() + o.refreshBackoffMs);
+        // Only refreshes back off: they have a stale value to serve meanwhile; a miss retries.
+        if (background && o.refreshBackoffMs > 0) backOff(key);
         emit('cache:error', { key, phase: background ? 'refresh' : 'load', error });
         throw error;
       } finally {
@@ -544,8 +556,10 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
     entry: CacheEntry<unknown>,
   ): V | Promise<V> => {
     const until = retryAt.get(key);
-    const now = clock.now();
-    if (until !== undefined && now < until) return visibleValue<V>(entry) as V;
+    if (until !== undefined) {
+      if (clock.now() < until) return visibleValue<V>(entry) as V;
+      retryAt.delete(key);
+    }
     if (!flights.has(key)) staleRefreshes++;
     const flight = startLoad(key, loader, e, entry);
     if (e.softTimeoutMs === undefined) return visibleValue<V>(entry) as V;

@@ -76,6 +76,51 @@ describe('createCache getOrSet loader failure (E2)', () => {
     await cache.close();
   });
 
+  it('does not retry a failed refresh within refreshBackoff, then retries', async () => {
+    const clock = createManualClock(START);
+    const cache = createCache<string>({
+      clock,
+      ttl: '1s',
+      grace: '1h',
+      refreshBackoff: '5s',
+      earlyRecompute: false,
+    });
+    await cache.set('k', 'v1');
+    clock.advance(1_000);
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('still down');
+    };
+    expect(await cache.getOrSet('k', failing)).toBe('v1');
+    await cache.settle();
+    expect(await cache.getOrSet('k', failing)).toBe('v1');
+    await cache.settle();
+    expect(calls).toBe(1);
+    clock.advance(5_000);
+    expect(await cache.getOrSet('k', async () => 'v2')).toBe('v1'); // stale answer, refresh started
+    await cache.settle();
+    expect(await cache.get('k')).toBe('v2');
+    await cache.close();
+  });
+
+  it('returns to 0 loads in flight after 10,000 distinct misses whose loaders reject (X7)', async () => {
+    const cache = createCache<string>();
+    const results = await Promise.allSettled(
+      Array.from({ length: 10_000 }, (_, i) =>
+        cache.getOrSet(`k${i}`, async () => {
+          throw new Error(`no ${i}`);
+        }),
+      ),
+    );
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(cache.stats()).toMatchObject({ inFlight: 0, loadErrors: 10_000 });
+    expect(await cache.l2.get('k1')).toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled.seen).toEqual([]);
+    await cache.close();
+  });
+
   it('rejects with E_LOADER_TIMEOUT after hardTimeout when no stale value exists', async () => {
     const clock = createManualClock(START);
     const cache = createCache<string>({ clock, hardTimeout: '100ms' });
