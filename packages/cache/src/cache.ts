@@ -5,6 +5,7 @@ import {
   ClosedError,
   createEntry,
   DEFAULT_MAX_KEY_LENGTH,
+  describeValue,
   InvalidOptionError,
   isDcError,
   isSyncCacheStore,
@@ -20,7 +21,6 @@ import type { WriteBehind, WriteThrough } from '@dc/strategies';
 import { createWriteBehind, createWriteThrough } from '@dc/strategies';
 import { createEmbeddedStore, isEmbeddedStore } from './embedded-store';
 import type { CacheEventListener, CacheEventMap, CacheEventName, CacheStats, CacheTier } from './events';
-import { describeValue } from './internal/describe';
 import type { HotEntry } from './internal/hot-entry';
 import { NEGATIVE_MARKER, toHotEntry, visibleValue } from './internal/hot-entry';
 import { L2Gateway } from './internal/l2-gateway';

@@ -1,10 +1,16 @@
 import type { CacheStore, Clock, DataSource, Duration, Random, Serializer } from '@dc/core';
-import { assertInteger, assertOneOf, InvalidOptionError, parseDuration, systemClock } from '@dc/core';
+import {
+  assertInteger,
+  assertOneOf,
+  describeValue,
+  InvalidOptionError,
+  parseDuration,
+  systemClock,
+} from '@dc/core';
 import type { HotKeyDetector, HotKeyDetectorOptions } from '@dc/hotkeys';
 import type { InvalidationBus, L1Store, L1StoreOptions } from '@dc/l1';
 import type { DistributedLock } from '@dc/stampede';
 import type { WriteBehindOptions } from '@dc/strategies';
-import { describeValue } from './internal/describe';
 
 const SCOPE = 'cache';
 
