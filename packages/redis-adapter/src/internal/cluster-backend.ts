@@ -31,6 +31,7 @@ export function createClusterBackend(config: {
   close: () => Promise<void>;
 }): Backend {
   const { cluster, wait, readFromReplicas } = config;
+  hardenSlotTable(cluster);
   const gate = createReadyGate(cluster);
   const ready = <T>(fn: () => Promise<T>) => whenReady(gate, fn);
 
@@ -244,4 +245,22 @@ export function createClusterBackend(config: {
     },
     close: config.close,
   };
+}
+
+/**
+ * ioredis' MOVED handler does `if (slots[slot]) slots[slot][0] = node` with the slot text taken
+ * from the reply, so `-MOVED __proto__ host:port` writes `Array.prototype[0]` (FAULTS C5). Own
+ * `__proto__` and `constructor` entries on the slot table make those lookups miss instead.
+ */
+export function hardenSlotTable(cluster: Cluster): void {
+  const slots = (cluster as unknown as { slots?: unknown }).slots;
+  if (!Array.isArray(slots) || Object.hasOwn(slots, '__proto__')) return;
+  for (const name of ['__proto__', 'constructor']) {
+    Object.defineProperty(slots, name, {
+      value: undefined,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
 }
