@@ -49,6 +49,16 @@ const MAKERS: Maker[] = [
     make: (n) => createMemoryStore<number>({ maxEntries: n, policy: 'sieve' }),
   },
   {
+    name: '@dc lru (object index)',
+    evicts: true,
+    make: (n) => createMemoryStore<number>({ maxEntries: n, policy: 'lru', keyIndex: 'object' }),
+  },
+  {
+    name: '@dc sieve (object index)',
+    evicts: true,
+    make: (n) => createMemoryStore<number>({ maxEntries: n, policy: 'sieve', keyIndex: 'object' }),
+  },
+  {
     name: '@dc tinylfu',
     evicts: true,
     make: (n) => createMemoryStore<number>({ maxEntries: n, policy: 'tinylfu' }),

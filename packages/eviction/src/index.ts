@@ -2,6 +2,7 @@ export { createMemoryStore, isMemoryStore } from './memory-store';
 export type {
   EvictionMode,
   EvictionPolicy,
+  KeyIndexKind,
   MemoryStoreOptions,
   ResolvedMemoryStoreOptions,
 } from './options';
@@ -9,6 +10,7 @@ export {
   DEFAULT_MEMORY_STORE_OPTIONS,
   EVICTION_MODES,
   EVICTION_POLICIES,
+  KEY_INDEX_KINDS,
   resolveMemoryStoreOptions,
 } from './options';
 export type {

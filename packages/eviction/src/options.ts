@@ -25,6 +25,15 @@ export type EvictionMode =
   | 'volatile-random'
   | 'noeviction';
 
+/**
+ * How keys are found: `'map'` a `Map`; `'object'` a null-prototype object, which V8 looks string
+ * keys up in faster but adds and deletes keys in more slowly, at more bytes per entry at some sizes.
+ */
+export type KeyIndexKind = 'map' | 'object';
+
+/** Every {@link KeyIndexKind}. */
+export const KEY_INDEX_KINDS: readonly KeyIndexKind[] = Object.freeze(['map', 'object']);
+
 /** Every {@link EvictionPolicy}, in documentation order. */
 export const EVICTION_POLICIES: readonly EvictionPolicy[] = Object.freeze(['lru', 'lfu', 'sieve', 'tinylfu']);
 
@@ -81,6 +90,13 @@ export interface MemoryStoreOptions<V = unknown> {
   expiryCycleBudgetMs?: number;
   /** Keys sampled per eviction by the sampled modes (`volatile-ttl`, approximate LFU); Redis's `maxmemory-samples`. @default 5 */
   evictionSamples?: number;
+  /**
+   * The key index: `'map'` (a `Map`) or `'object'` (a null-prototype object: faster hits, but slower
+   * inserts of new keys and evictions, more bytes per entry at some sizes, and integer-like keys
+   * such as `'7'` iterate first; see the README's benchmarks). Any string works as a key with either.
+   * @default 'map'
+   */
+  keyIndex?: KeyIndexKind;
   /** With `policy: 'lfu'`, use Redis's sampled 8-bit logarithmic counter instead of exact counts. @default false */
   lfuApproximate?: boolean;
   /** Redis `lfu-log-factor`: higher makes the 8-bit counter grow more slowly (>= 0). @default 10 */
@@ -101,6 +117,7 @@ export const DEFAULT_MEMORY_STORE_OPTIONS = Object.freeze({
   expiryCycleBudgetMs: 2,
   evictionSamples: 5,
   lfuApproximate: false,
+  keyIndex: 'map' as KeyIndexKind,
   lfuLogFactor: 10,
   lfuDecayTimeMs: 60_000,
 });
@@ -122,6 +139,7 @@ export interface ResolvedMemoryStoreOptions<V> {
   readonly expiryCycleBudgetMs: number;
   readonly evictionSamples: number;
   readonly lfuApproximate: boolean;
+  readonly keyIndex: KeyIndexKind;
   readonly lfuLogFactor: number;
   readonly lfuDecayTimeMs: number;
 }
@@ -180,6 +198,7 @@ export function resolveMemoryStoreOptions<V>(options: MemoryStoreOptions<V>): Re
   }
   if (o.policy !== undefined) assertOneOf(o.policy, EVICTION_POLICIES, 'policy', SCOPE);
   if (o.mode !== undefined) assertOneOf(o.mode, EVICTION_MODES, 'mode', SCOPE);
+  assertOneOf(o.keyIndex, KEY_INDEX_KINDS, 'keyIndex', SCOPE);
   const policy =
     o.mode === undefined ? (o.policy ?? 'lru') : policyFor(o.mode, o.policy as EvictionPolicy | undefined);
   const mode: EvictionMode =
@@ -240,6 +259,7 @@ export function resolveMemoryStoreOptions<V>(options: MemoryStoreOptions<V>): Re
     expiryCycleBudgetMs: o.expiryCycleBudgetMs,
     evictionSamples: o.evictionSamples,
     lfuApproximate: o.lfuApproximate,
+    keyIndex: o.keyIndex as KeyIndexKind,
     lfuLogFactor: o.lfuLogFactor,
     lfuDecayTimeMs: o.lfuDecayTimeMs,
   };

@@ -88,7 +88,10 @@ export interface MemoryStore<V> extends Iterable<[string, V]> {
   clear(): void;
   /** Hard expiry of `key` (epoch ms; `Infinity` when it has no TTL), or `undefined` when absent. */
   getExpiresAt(key: string): number | undefined;
-  /** Live keys, in insertion order of their current entries. */
+  /**
+   * Live keys, in insertion order of their current entries, except that integer-like keys
+   * (`'0'`, `'17'`) come first in ascending order, as in a JavaScript object.
+   */
   keys(): IterableIterator<string>;
   /** Live values, in the order of `keys()`. */
   values(): IterableIterator<V>;

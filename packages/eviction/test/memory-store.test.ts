@@ -1,7 +1,7 @@
 import { createManualClock, isDcError } from '@dc/core';
 import { describe, expect, it } from 'vitest';
-import type { EvictionPolicy, MemoryStore, MemoryStoreOptions } from '../src/index';
-import { createMemoryStore, EVICTION_MODES, isMemoryStore } from '../src/index';
+import type { EvictionPolicy, KeyIndexKind, MemoryStore, MemoryStoreOptions } from '../src/index';
+import { createMemoryStore, EVICTION_MODES, isMemoryStore, KEY_INDEX_KINDS } from '../src/index';
 
 const POLICIES: EvictionPolicy[] = ['lru', 'lfu', 'sieve', 'tinylfu'];
 
@@ -57,92 +57,6 @@ describe('createMemoryStore', () => {
     expect(store.delete('__proto__')).toBe(true);
     expect(store.has('__proto__')).toBe(false);
     expect(store.get('constructor')).toBe('v:constructor');
-  });
-
-  // The index is a null-prototype object: inherited names must not look present, and
-  // integer-like keys (stored as elements, not named properties) must behave like the rest.
-  const ODD_KEYS = [
-    '',
-    '__proto__',
-    'constructor',
-    'toString',
-    'hasOwnProperty',
-    'valueOf',
-    '0',
-    '1',
-    '01',
-    '-0',
-    '1.5',
-    '4294967294',
-    '4294967295',
-    '9007199254740993',
-  ];
-
-  it.each(POLICIES)('finds no inherited name in an empty store with policy %s', (policy) => {
-    const store = make<string>({ policy, maxEntries: 10 });
-    for (const key of ODD_KEYS) {
-      expect(store.get(key)).toBeUndefined();
-      expect(store.peek(key)).toBeUndefined();
-      expect(store.has(key)).toBe(false);
-      expect(store.delete(key)).toBe(false);
-    }
-    expect(store.size).toBe(0);
-    expect(store.stats().misses).toBe(ODD_KEYS.length);
-  });
-
-  it.each(POLICIES)('keeps prototype-named and integer-like keys apart with policy %s', (policy) => {
-    const store = make<string>({ policy, maxEntries: ODD_KEYS.length });
-    for (const key of ODD_KEYS) expect(store.set(key, `v:${key}`)).toBe(true);
-    expect(store.size).toBe(ODD_KEYS.length);
-    for (const key of ODD_KEYS) expect(store.get(key)).toBe(`v:${key}`);
-    expect(new Set(store.keys())).toEqual(new Set(ODD_KEYS));
-    for (const [key, value] of store.entries()) expect(value).toBe(`v:${key}`);
-    // '1' and '01' (or '0' and '-0') are different keys even though they name the same number.
-    expect(store.delete('1')).toBe(true);
-    expect(store.get('01')).toBe('v:01');
-    expect(store.delete('0')).toBe(true);
-    expect(store.get('-0')).toBe('v:-0');
-    expect(store.size).toBe(ODD_KEYS.length - 2);
-    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
-
-  it.each(POLICIES)('evicts prototype-named and integer-like keys cleanly with policy %s', (policy) => {
-    const n = ODD_KEYS.length;
-    const store = make<string>({ policy, maxEntries: n });
-    for (const key of ODD_KEYS) store.set(key, `v:${key}`);
-    // Plain writes take each policy's own eviction fast path.
-    for (let i = 0; i < 3 * n; i++) store.set(`fresh:${i}`, `v:fresh:${i}`);
-    const listed = [...store.keys()];
-    expect(store.size).toBe(n);
-    expect(listed).toHaveLength(n);
-    for (const key of listed) expect(store.peek(key)).toBe(`v:${key}`);
-    for (const key of ODD_KEYS) expect(store.has(key)).toBe(listed.includes(key));
-    if (policy === 'lru' || policy === 'sieve') {
-      for (const key of ODD_KEYS) expect(store.get(key)).toBeUndefined();
-    }
-    for (const key of ODD_KEYS) store.set(key, `again:${key}`);
-    for (const key of ODD_KEYS.slice(-3)) expect(store.peek(key)).toBe(`again:${key}`);
-    expect(store.size).toBe(n);
-  });
-
-  it('lists integer-like keys first, then the others in insertion order', () => {
-    const store = make<number>({ maxEntries: 10 });
-    for (const key of ['b', '10', 'a', '2', '02']) store.set(key, 0);
-    expect([...store.keys()]).toEqual(['2', '10', 'b', 'a', '02']);
-  });
-
-  it('stops iterating when the store is cleared mid-way', () => {
-    const store = make<number>({ maxEntries: 10 });
-    for (const key of ['a', 'b', 'c']) store.set(key, 1);
-    const seen: string[] = [];
-    for (const key of store.keys()) {
-      seen.push(key);
-      store.clear();
-      store.set('a', 2);
-    }
-    expect(seen).toEqual(['a']);
-    expect(store.get('a')).toBe(2);
   });
 
   it('rejects a non-string key with E_INVALID_KEY', () => {
@@ -390,4 +304,106 @@ describe('MemoryStore modes', () => {
     expect(store.has('a')).toBe(true);
     expect(store.has('b')).toBe(false);
   });
+});
+
+describe("createMemoryStore's key index", () => {
+  // Every policy with each index; the object index is a null-prototype object, so inherited
+  // names must not look present, and integer-like keys (stored as elements, not named
+  // properties) must behave like the rest.
+  const CASES: Array<[EvictionPolicy, KeyIndexKind]> = POLICIES.flatMap((policy) =>
+    KEY_INDEX_KINDS.map((kind): [EvictionPolicy, KeyIndexKind] => [policy, kind]),
+  );
+
+  const ODD_KEYS = [
+    '',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    '0',
+    '1',
+    '01',
+    '-0',
+    '1.5',
+    '4294967294',
+    '4294967295',
+    '9007199254740993',
+  ];
+
+  it.each(CASES)('finds no inherited name in an empty store with %s', (policy, keyIndex) => {
+    const store = make<string>({ policy, keyIndex, maxEntries: 10 });
+    for (const key of ODD_KEYS) {
+      expect(store.get(key)).toBeUndefined();
+      expect(store.peek(key)).toBeUndefined();
+      expect(store.has(key)).toBe(false);
+      expect(store.delete(key)).toBe(false);
+    }
+    expect(store.size).toBe(0);
+    expect(store.stats().misses).toBe(ODD_KEYS.length);
+  });
+
+  it.each(CASES)('keeps prototype-named and integer-like keys apart with %s', (policy, keyIndex) => {
+    const store = make<string>({ policy, keyIndex, maxEntries: ODD_KEYS.length });
+    for (const key of ODD_KEYS) expect(store.set(key, `v:${key}`)).toBe(true);
+    expect(store.size).toBe(ODD_KEYS.length);
+    for (const key of ODD_KEYS) expect(store.get(key)).toBe(`v:${key}`);
+    expect(new Set(store.keys())).toEqual(new Set(ODD_KEYS));
+    for (const [key, value] of store.entries()) expect(value).toBe(`v:${key}`);
+    // '1' and '01' (or '0' and '-0') are different keys even though they name the same number.
+    expect(store.delete('1')).toBe(true);
+    expect(store.get('01')).toBe('v:01');
+    expect(store.delete('0')).toBe(true);
+    expect(store.get('-0')).toBe('v:-0');
+    expect(store.size).toBe(ODD_KEYS.length - 2);
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each(CASES)('evicts prototype-named and integer-like keys cleanly with %s', (policy, keyIndex) => {
+    const n = ODD_KEYS.length;
+    const store = make<string>({ policy, keyIndex, maxEntries: n });
+    for (const key of ODD_KEYS) store.set(key, `v:${key}`);
+    // Plain writes take each policy's own eviction fast path.
+    for (let i = 0; i < 3 * n; i++) store.set(`fresh:${i}`, `v:fresh:${i}`);
+    const listed = [...store.keys()];
+    expect(store.size).toBe(n);
+    expect(listed).toHaveLength(n);
+    for (const key of listed) expect(store.peek(key)).toBe(`v:${key}`);
+    for (const key of ODD_KEYS) expect(store.has(key)).toBe(listed.includes(key));
+    if (policy === 'lru' || policy === 'sieve') {
+      for (const key of ODD_KEYS) expect(store.get(key)).toBeUndefined();
+    }
+    for (const key of ODD_KEYS) store.set(key, `again:${key}`);
+    for (const key of ODD_KEYS.slice(-3)) expect(store.peek(key)).toBe(`again:${key}`);
+    expect(store.size).toBe(n);
+  });
+
+  it('lists keys in insertion order with the Map index', () => {
+    const store = make<number>({ maxEntries: 10 });
+    for (const key of ['b', '10', 'a', '2', '02']) store.set(key, 0);
+    expect([...store.keys()]).toEqual(['b', '10', 'a', '2', '02']);
+  });
+
+  it("lists integer-like keys first, then the others in insertion order, with keyIndex 'object'", () => {
+    const store = make<number>({ maxEntries: 10, keyIndex: 'object' });
+    for (const key of ['b', '10', 'a', '2', '02']) store.set(key, 0);
+    expect([...store.keys()]).toEqual(['2', '10', 'b', 'a', '02']);
+  });
+
+  it.each(KEY_INDEX_KINDS)(
+    'stops iterating when the store is cleared mid-way with keyIndex %s',
+    (keyIndex) => {
+      const store = make<number>({ maxEntries: 10, keyIndex });
+      for (const key of ['a', 'b', 'c']) store.set(key, 1);
+      const seen: string[] = [];
+      for (const key of store.keys()) {
+        seen.push(key);
+        store.clear();
+        store.set('a', 2);
+      }
+      expect(seen).toEqual(['a']);
+      expect(store.get('a')).toBe(2);
+    },
+  );
 });

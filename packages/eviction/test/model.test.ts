@@ -132,8 +132,17 @@ const commands = [
   fc.constant(new ClearCommand()),
 ];
 
-const CASES: Array<{ policy?: EvictionPolicy; mode?: EvictionMode; lfuApproximate?: boolean }> = [
+const CASES: Array<{
+  policy?: EvictionPolicy;
+  mode?: EvictionMode;
+  lfuApproximate?: boolean;
+  keyIndex?: 'object';
+}> = [
   { policy: 'lru' },
+  { policy: 'lru', keyIndex: 'object' },
+  { policy: 'sieve', keyIndex: 'object' },
+  { policy: 'tinylfu', keyIndex: 'object' },
+  { mode: 'volatile-ttl', keyIndex: 'object' },
   { policy: 'lfu' },
   { policy: 'lfu', lfuApproximate: true },
   { policy: 'sieve' },

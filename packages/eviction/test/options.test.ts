@@ -38,6 +38,8 @@ const BAD_OPTIONS: Array<[Record<string, unknown>, string]> = [
   [{ maxEntries: 10, lfuApproximate: true, policy: 'lru' }, 'lfuApproximate'],
   [{ maxEntries: 10, activeExpiry: 'yes' }, 'activeExpiry'],
   [{ maxEntries: 10, clock: {} }, 'clock'],
+  [{ maxEntries: 10, keyIndex: 'hash' }, 'keyIndex'],
+  [{ maxEntries: 10, keyIndex: null }, 'keyIndex'],
 ];
 
 describe('resolveMemoryStoreOptions', () => {

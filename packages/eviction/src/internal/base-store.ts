@@ -1,9 +1,10 @@
 /**
- * The engine shared by every policy: a `Map<string, slot>` index over struct-of-arrays slots
- * (keys, values, typed arrays for expiry and sizes), a dense index of the slots that have a TTL
- * (for sampled active expiry, as Redis's `activeExpireCycle`, and for the `volatile-*` modes),
- * byte/entry budgets and events. A subclass ranks the *candidates* — every entry in `allkeys-*`
- * modes, only entries with a TTL in `volatile-*` modes — through `link`/`unlink`/`touch`/`victim`.
+ * The engine shared by every policy: a key → slot index (a `Map`, or a null-prototype object with
+ * `keyIndex: 'object'`) over struct-of-arrays slots (keys, values, typed arrays for expiry and
+ * sizes), a dense index of the slots that have a TTL (for sampled active expiry, as Redis's
+ * `activeExpireCycle`, and for the `volatile-*` modes), byte/entry budgets and events. A subclass
+ * ranks the *candidates* — every entry in `allkeys-*` modes, only entries with a TTL in
+ * `volatile-*` modes — through `link`/`unlink`/`touch`/`victim`.
  */
 import type { Clock, Random, TimerHandle } from '@dc/core';
 import { CapacityError, InvalidKeyError, InvalidOptionError } from '@dc/core';
@@ -17,6 +18,8 @@ import type {
   MemoryStoreStats,
   SetOptions,
 } from '../types';
+import type { KeyIndex } from './key-index';
+import { ObjectIndex } from './key-index';
 
 const SCOPE = '[dc:eviction]';
 /** Stores up to this many slots allocate them all up front; larger ones start here and double. */
@@ -30,10 +33,6 @@ const EVICT: Removal = 1;
 const EXPIRE: Removal = 2;
 const REJECT: Removal = 3;
 
-function createIndex(): Record<string, number> {
-  return Object.create(null) as Record<string, number>;
-}
-
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
@@ -44,14 +43,8 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   readonly maxEntries: number;
   readonly maxBytes: number;
 
-  /**
-   * Key → slot. A null-prototype object rather than a `Map`: V8 looks string keys up in it
-   * faster (a hit is one dictionary probe in the keyed-load builtin), and with no prototype,
-   * `__proto__`, `constructor` or `toString` are ordinary own keys.
-   */
-  protected index: Record<string, number> = createIndex();
-  /** Number of keys in `index` (objects have no O(1) size). */
-  protected count = 0;
+  /** Key → slot. One kind per process keeps every call site on it monomorphic. */
+  protected readonly map: KeyIndex;
   protected keyList: Array<string | undefined> = [];
   protected valList: Array<V | undefined> = [];
   /** Hard expiry per slot (0 = none); allocated on the first TTL. */
@@ -87,6 +80,8 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   protected readonly sizeOf: ((value: V, key: string) => number) | undefined;
   protected readonly defaultTtlMs: number;
 
+  /** Bumped by `clear()`, which ends running iterations. */
+  private generation = 0;
   protected hits = 0;
   protected misses = 0;
   protected evictions = 0;
@@ -111,6 +106,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   };
 
   constructor(options: ResolvedMemoryStoreOptions<V>, admitAfterInsert = false) {
+    this.map = options.keyIndex === 'object' ? new ObjectIndex() : new Map<string, number>();
     this.policy = options.policy;
     this.mode = options.mode;
     this.maxEntries = options.maxEntries;
@@ -157,7 +153,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   // ---- reads --------------------------------------------------------------------------------
 
   get size(): number {
-    return this.count;
+    return this.map.size;
   }
 
   get bytes(): number {
@@ -165,7 +161,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   }
 
   get(key: string): V | undefined {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
@@ -207,7 +203,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
 
   /** The slot of a live entry, or -1; removes the entry when it has expired. */
   protected liveSlot(key: string): number {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) return -1;
     if (this.exp !== null) {
       const expiresAt = this.exp[slot]!;
@@ -220,26 +216,21 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     return slot;
   }
 
-  // `for...in` over the null-prototype index: insertion order, except that integer-like keys
-  // ('0', '17') come first in ascending order, as in any object. Stops if `clear()` swaps the index.
   *keys(): IterableIterator<string> {
-    const index = this.index;
-    for (const key in index) {
-      if (this.index !== index) return;
-      const slot = index[key];
-      if (slot !== undefined && this.isLive(slot)) yield key;
-    }
+    for (const [key] of this.entries()) yield key;
   }
 
   *values(): IterableIterator<V> {
     for (const [, value] of this.entries()) yield value;
   }
 
+  // Ends once `clear()` runs: a `Map` iterator would go on to yield keys set after it.
   *entries(): IterableIterator<[string, V]> {
-    const index = this.index;
-    for (const key in index) {
-      if (this.index !== index) return;
-      const slot = index[key];
+    const map = this.map;
+    const generation = this.generation;
+    for (const key of map.keys()) {
+      if (this.generation !== generation) return;
+      const slot = map.get(key);
       if (slot !== undefined && this.isLive(slot)) yield [key, this.valList[slot] as V];
     }
   }
@@ -311,7 +302,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
       if (this.defaultTtlMs !== 0) expiresAt = this.clock.now() + this.defaultTtlMs;
       if (this.sizes !== null) size = this.measure(value, key, undefined);
     }
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     const stored =
       slot === undefined
         ? this.insert(key, value, size, expiresAt)
@@ -337,15 +328,14 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
 
   private insert(key: string, value: V, size: number, expiresAt: number): boolean {
     if (!this.admitAfterInsert) {
-      const extraEntries = this.count + 1 - this.maxEntries;
+      const extraEntries = this.map.size + 1 - this.maxEntries;
       const extraBytes = this.totalBytes + size - this.maxBytes;
       if (extraEntries > 0 || extraBytes > 0) this.makeRoom(1, size, -1, key);
     }
     const slot = this.allocate();
     this.keyList[slot] = key;
     this.valList[slot] = value;
-    this.index[key] = slot;
-    this.count++;
+    this.map.set(key, slot);
     if (this.sizes !== null) {
       this.sizes[slot] = size;
       this.totalBytes += size;
@@ -356,10 +346,10 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
       this.candidateBytes += size;
       this.link(slot);
     }
-    if (this.admitAfterInsert && (this.count > this.maxEntries || this.totalBytes > this.maxBytes)) {
+    if (this.admitAfterInsert && (this.map.size > this.maxEntries || this.totalBytes > this.maxBytes)) {
       this.evictUntilFits(0, 0, -1);
       this.endOfWrite();
-      return this.index[key] === slot;
+      return this.map.get(key) === slot;
     }
     this.endOfWrite();
     return true;
@@ -417,7 +407,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
           ? "`mode` is 'noeviction'"
           : `\`mode\` '${this.mode}' may only evict keys with a TTL and too few have one`;
         throw new CapacityError(
-          `${SCOPE} the store is full (${this.count}/${this.maxEntries} entries, ${this.totalBytes}/${this.maxBytes} bytes) and ${reason}; write of ${describe(key)} refused`,
+          `${SCOPE} the store is full (${this.map.size}/${this.maxEntries} entries, ${this.totalBytes}/${this.maxBytes} bytes) and ${reason}; write of ${describe(key)} refused`,
         );
       }
     }
@@ -426,7 +416,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
 
   /** True when evicting candidates other than `exclude` can make the write fit. */
   private fits(addEntries: number, addBytes: number, exclude: number): boolean {
-    const needEntries = this.count + addEntries - this.maxEntries;
+    const needEntries = this.map.size + addEntries - this.maxEntries;
     const needBytes = this.totalBytes + addBytes - this.maxBytes;
     if (needEntries <= 0 && needBytes <= 0) return true;
     if (!this.evicts) return false;
@@ -442,7 +432,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   private evictUntilFits(addEntries: number, addBytes: number, exclude: number): void {
     const exp = this.exp;
     let now = -1;
-    while (this.count + addEntries > this.maxEntries || this.totalBytes + addBytes > this.maxBytes) {
+    while (this.map.size + addEntries > this.maxEntries || this.totalBytes + addBytes > this.maxBytes) {
       const slot = this.victim(exclude);
       if (slot < 0) break;
       let how = addEntries === 0 && addBytes === 0 && this.admitAfterInsert ? REJECT : EVICT;
@@ -455,7 +445,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   }
 
   delete(key: string): boolean {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) return false;
     const live = this.isLive(slot);
     this.removeSlot(slot, live ? DELETE : EXPIRE);
@@ -464,8 +454,8 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
   }
 
   clear(): void {
-    this.index = createIndex();
-    this.count = 0;
+    this.generation++;
+    this.map.clear();
     this.keyList.fill(undefined);
     this.valList.fill(undefined);
     this.fill = 0;
@@ -513,8 +503,7 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     const exp = this.exp;
     const expiresAt = exp === null ? 0 : exp[slot]!;
     const size = this.sizes === null ? 0 : this.sizes[slot]!;
-    delete this.index[key];
-    this.count--;
+    this.map.delete(key);
     if (this.evicts && (this.allKeys || expiresAt !== 0)) {
       this.candidateCount--;
       this.candidateBytes -= size;

@@ -39,7 +39,7 @@ export class LfuStore<V> extends BaseStore<V> {
 
   // Own copy of the base `get`, so its call to `touch` only ever sees this class.
   override get(key: string): V | undefined {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
@@ -136,7 +136,7 @@ export class LfuStore<V> extends BaseStore<V> {
 
   /** The exact access count of a ranked key (1 after insert), for tests and diagnostics. */
   frequencyOf(key: string): number | undefined {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) return undefined;
     return this.bFreq[this.bucketOf[slot]!];
   }

@@ -20,7 +20,7 @@ export class LruStore<V> extends BaseStore<V> {
 
   // The hot path: entries without a TTL in an allkeys store take no branch beyond the move.
   override get(key: string): V | undefined {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
@@ -62,7 +62,7 @@ export class LruStore<V> extends BaseStore<V> {
     if (options !== undefined || !this.plainWrites || typeof key !== 'string') {
       return super.set(key, value, options);
     }
-    let slot = this.index[key];
+    let slot = this.map.get(key);
     const exp = this.exp;
     if (slot !== undefined) {
       if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
@@ -70,14 +70,13 @@ export class LruStore<V> extends BaseStore<V> {
       this.touch(slot);
       return true;
     }
-    if (this.count < this.maxEntries) return super.set(key, value, options);
+    if (this.map.size < this.maxEntries) return super.set(key, value, options);
     slot = this.tail;
     if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
     const oldKey = this.keyList[slot] as string;
     const oldValue = this.valList[slot] as V;
-    const index = this.index;
-    delete index[oldKey];
-    index[key] = slot;
+    this.map.delete(oldKey);
+    this.map.set(key, slot);
     this.keyList[slot] = key;
     this.valList[slot] = value;
     this.evictions++;

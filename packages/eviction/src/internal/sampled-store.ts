@@ -84,7 +84,7 @@ export class SampledStore<V> extends BaseStore<V> {
 
   /** The approximate LFU counter of `key` after decay (Redis `OBJECT FREQ`), or `undefined`. */
   frequencyOf(key: string): number | undefined {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined || this.counter === null) return undefined;
     return lfuDecrAndReturn(
       this.counter[slot]!,

@@ -24,7 +24,7 @@ export class SieveStore<V> extends BaseStore<V> {
   }
 
   override get(key: string): V | undefined {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
@@ -50,7 +50,7 @@ export class SieveStore<V> extends BaseStore<V> {
     if (options !== undefined || !this.plainWrites || typeof key !== 'string') {
       return super.set(key, value, options);
     }
-    let slot = this.index[key];
+    let slot = this.map.get(key);
     const exp = this.exp;
     if (slot !== undefined) {
       if (exp !== null && exp[slot] !== 0) return super.set(key, value, options);
@@ -58,14 +58,13 @@ export class SieveStore<V> extends BaseStore<V> {
       this.visited[slot] = 1;
       return true;
     }
-    if (this.count < this.maxEntries || exp !== null) return super.set(key, value, options);
+    if (this.map.size < this.maxEntries || exp !== null) return super.set(key, value, options);
     slot = this.victim(-1);
     const oldKey = this.keyList[slot] as string;
     const oldValue = this.valList[slot] as V;
     this.unlink(slot);
-    const index = this.index;
-    delete index[oldKey];
-    index[key] = slot;
+    this.map.delete(oldKey);
+    this.map.set(key, slot);
     this.keyList[slot] = key;
     this.valList[slot] = value;
     this.evictions++;

@@ -71,7 +71,7 @@ export class TinyLfuStore<V> extends BaseStore<V> {
   }
 
   override get(key: string): V | undefined {
-    const slot = this.index[key];
+    const slot = this.map.get(key);
     if (slot === undefined) {
       this.misses++;
       return undefined;
