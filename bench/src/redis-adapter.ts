@@ -12,15 +12,14 @@
  * defaults (offline queue off, commandTimeout backstop). Candidates alternate round by round;
  * the median ops/s of 7 rounds is reported with the ratio to raw ioredis.
  *
- * bench/package.json has no dependency on @dc/redis-adapter, so this file imports its built
- * `dist/` by path: build first.
+ * It imports the adapter by name, which resolves to its built `dist/`: build first.
  *
- * Run: pnpm --filter @dc/redis-adapter build && pnpm --filter @dc/bench exec tsx src/redis-adapter.ts
+ * Run: pnpm --filter @dc/redis-adapter build && pnpm --filter @dc/bench run redis-adapter
  */
 import { createEntry } from '@dc/core';
+import { createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startCluster, startRedis } from '@dc/testkit';
 import { Cluster, Redis } from 'ioredis';
-import { createRedisStore, namespacedKey } from '../../packages/redis-adapter/dist/index.js';
 import { formatOps } from './harness';
 
 interface AsyncCandidate {
