@@ -13,15 +13,13 @@
  * (`run` is needed: `pnpm cache` is a built-in pnpm command).
  */
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createCache } from '@dc/cache';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache as createCacheManager } from 'cache-manager';
 import { Cacheable } from 'cacheable';
-import type { CompareOptions, CompareRow } from './harness';
-import { consume, printComparison, seededRandom } from './harness';
+import type { AsyncCandidate, CompareRow } from './harness';
+import { compareAsync, printComparison, sampleUser, seededRandom } from './harness';
 
 const ENTRIES = 10_000;
 const STREAM = 1 << 16;
@@ -30,15 +28,7 @@ const TTL_MS = 3_600_000;
 const random = seededRandom(42);
 const keys = Array.from({ length: ENTRIES }, (_, i) => `user:${i}`);
 const stream = Array.from({ length: STREAM }, () => keys[Math.floor(random() * ENTRIES)] as string);
-const users = keys.map((key, i) => ({
-  id: i,
-  key,
-  name: `User ${i}`,
-  email: `user${i}@example.com`,
-  active: i % 2 === 0,
-  roles: ['reader', 'writer'],
-  createdAt: '2026-01-01T00:00:00.000Z',
-}));
+const users = keys.map((_, i) => sampleUser(i));
 type User = (typeof users)[number];
 const byKey = new Map(keys.map((key, i) => [key, users[i] as User]));
 const load = async (key: string): Promise<User> => byKey.get(key) as User;
@@ -67,67 +57,11 @@ for (const [i, key] of keys.entries()) {
   await cacheManager.set(key, user, TTL_MS);
 }
 
-// A full GC before every measured run, so each candidate pays only for its own garbage: the
-// peers allocate per call (promises, wrappers, events) and, interleaved, their garbage would be
-// collected during the next candidate's round (measured: @dc ran 2-4x slower after a peer's round
-// than on a collected heap, while the peers barely changed).
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
-interface AsyncCandidate {
-  readonly name: string;
-  readonly run: (iterations: number) => Promise<unknown>;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-/** The harness's `compare` for awaited operations: same calibration, interleaving and medians. */
-async function compareAsync(
-  candidates: readonly AsyncCandidate[],
-  options: CompareOptions = {},
-): Promise<CompareRow[]> {
-  const { rounds = 7, roundMs = 200 } = options;
-  const iterations: number[] = [];
-  for (const candidate of candidates) {
-    let n = 1_000;
-    for (;;) {
-      collect();
-      const start = process.hrtime.bigint();
-      consume(await candidate.run(n));
-      const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-      if (elapsedMs >= roundMs / 4 || n >= 1 << 30) {
-        iterations.push(Math.max(1, Math.round((n * roundMs) / Math.max(elapsedMs, 0.001))));
-        break;
-      }
-      n *= 4;
-    }
-  }
-  const samples = candidates.map(() => [] as number[]);
-  for (let round = 0; round < rounds; round++) {
-    for (const [i, candidate] of candidates.entries()) {
-      const n = iterations[i] as number;
-      collect();
-      const start = process.hrtime.bigint();
-      consume(await candidate.run(n));
-      samples[i]?.push(n / (Number(process.hrtime.bigint() - start) / 1e9));
-    }
-  }
-  const medians = samples.map(median);
-  const base = medians[
-    Math.max(
-      0,
-      candidates.findIndex((c) => c.name === options.baseline),
-    )
-  ] as number;
-  return candidates.map((c, i) => ({
-    name: c.name,
-    opsPerSec: medians[i] as number,
-    ratio: (medians[i] as number) / base,
-  }));
-}
+// A full GC before every measured run (`collectGarbage`), so each candidate pays only for its own
+// garbage: the peers allocate per call (promises, wrappers, events) and, interleaved, their garbage
+// would be collected during the next candidate's round (measured: @dc ran 2-4x slower after a
+// peer's round than on a collected heap, while the peers barely changed).
+const measure = (candidates: readonly AsyncCandidate[]) => compareAsync(candidates, { collectGarbage: true });
 
 const candidate = (name: string, read: (key: string) => Promise<unknown>): AsyncCandidate => ({
   name,
@@ -146,7 +80,7 @@ function againstBestPeer(rows: CompareRow[], peers: readonly string[]): CompareR
 }
 
 const PEERS_GET_OR_SET = ['bentocache getOrSet (memory)', 'cacheable getOrSet', 'cache-manager wrap'];
-const getOrSetRows = await compareAsync([
+const getOrSetRows = await measure([
   candidate('bentocache getOrSet (memory)', (key) =>
     bento.getOrSet({ key, factory: () => load(key), ttl: TTL_MS }),
   ),
@@ -161,7 +95,7 @@ printComparison(
 );
 
 const PEERS_GET = ['bentocache get (memory)', 'cacheable get', 'cache-manager get'];
-const getRows = await compareAsync([
+const getRows = await measure([
   candidate('bentocache get (memory)', (key) => bento.get({ key })),
   candidate('cacheable get', (key) => cacheable.get(key)),
   candidate('cache-manager get', (key) => cacheManager.get(key)),
@@ -183,7 +117,7 @@ printComparison(
   againstBestPeer(getRows, PEERS_GET),
 );
 
-const l2Rows = await compareAsync([
+const l2Rows = await measure([
   candidate('bentocache getOrSet (memory)', (key) =>
     bento.getOrSet({ key, factory: () => load(key), ttl: TTL_MS }),
   ),

@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 /**
  * A small, dependency-free ops/s harness shared by every benchmark here. Each candidate runs in
  * the same process, interleaved round by round, so machine noise hits all of them alike; the
@@ -66,17 +69,95 @@ export function compare(candidates: readonly Candidate[], options: CompareOption
       samples[i]?.push(n / seconds);
     });
   }
-  const medians = samples.map(median);
-  const baselineIndex = Math.max(
-    0,
-    candidates.findIndex((c) => c.name === options.baseline),
-  );
-  const base = medians[baselineIndex] as number;
+  return toRows(candidates, samples.map(median), options.baseline);
+}
+
+function toRows(candidates: readonly { name: string }[], medians: number[], baseline?: string): CompareRow[] {
+  const base = medians[
+    Math.max(
+      0,
+      candidates.findIndex((c) => c.name === baseline),
+    )
+  ] as number;
   return candidates.map((c, i) => ({
     name: c.name,
     opsPerSec: medians[i] as number,
     ratio: (medians[i] as number) / base,
   }));
+}
+
+/** A candidate whose `run(n)` awaits `n` operations (an async cache API). */
+export interface AsyncCandidate {
+  readonly name: string;
+  readonly run: (iterations: number) => Promise<unknown>;
+}
+
+/** Options for {@link compareAsync}. */
+export interface CompareAsyncOptions extends CompareOptions {
+  /**
+   * Run a full GC before every measured run, so each candidate pays only for its own garbage
+   * (interleaved, one library's garbage is otherwise collected during the next one's round).
+   * @default false
+   */
+  collectGarbage?: boolean;
+}
+
+let gc: (() => void) | undefined;
+
+/** Forces a full garbage collection (enables `gc` on first use). */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/** {@link compare} for awaited operations: the same calibration, interleaving and medians. */
+export async function compareAsync(
+  candidates: readonly AsyncCandidate[],
+  options: CompareAsyncOptions = {},
+): Promise<CompareRow[]> {
+  const { rounds = 7, roundMs = 200, collectGarbage: withGc = false } = options;
+  const timeRun = async (candidate: AsyncCandidate, n: number): Promise<number> => {
+    if (withGc) collectGarbage();
+    const start = process.hrtime.bigint();
+    consume(await candidate.run(n));
+    return Number(process.hrtime.bigint() - start) / 1e9;
+  };
+  const iterations: number[] = [];
+  for (const candidate of candidates) {
+    let n = 1_000;
+    for (;;) {
+      const elapsedMs = (await timeRun(candidate, n)) * 1e3;
+      if (elapsedMs >= roundMs / 4 || n >= 1 << 30) {
+        iterations.push(Math.max(1, Math.round((n * roundMs) / Math.max(elapsedMs, 0.001))));
+        break;
+      }
+      n *= 4;
+    }
+  }
+  const samples = candidates.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, candidate] of candidates.entries()) {
+      const n = iterations[i] as number;
+      samples[i]?.push(n / (await timeRun(candidate, n)));
+    }
+  }
+  return toRows(candidates, samples.map(median), options.baseline);
+}
+
+/** The record both cache benchmarks store: a small user object, as an application would cache. */
+export function sampleUser(id: number) {
+  return {
+    id,
+    key: `user:${id}`,
+    name: `User ${id}`,
+    email: `user${id}@example.com`,
+    active: id % 2 === 0,
+    roles: ['reader', 'writer'],
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
 }
 
 /** Formats ops/s as `12.3M` / `456k`. */

@@ -11,8 +11,8 @@
 import { createL1Store } from '@dc/l1';
 import { LRUCache } from 'lru-cache';
 import NodeCache from 'node-cache';
-import type { Candidate, CompareOptions, CompareRow } from './harness';
-import { compare, consume, printComparison, seededRandom } from './harness';
+import type { AsyncCandidate, Candidate } from './harness';
+import { compare, compareAsync, printComparison, sampleUser, seededRandom } from './harness';
 
 const ENTRIES = 10_000;
 const STREAM = 1 << 16;
@@ -24,16 +24,8 @@ const keys = Array.from({ length: ENTRIES }, (_, i) => `user:${i}`);
 const stream = Array.from({ length: STREAM }, () => keys[Math.floor(random() * ENTRIES)] as string);
 
 const now = Date.now();
-const entries = keys.map((key, i) => ({
-  value: {
-    id: i,
-    key,
-    name: `User ${i}`,
-    email: `user${i}@example.com`,
-    active: i % 2 === 0,
-    roles: ['reader', 'writer'],
-    createdAt: '2026-01-01T00:00:00.000Z',
-  },
+const entries = keys.map((_, i) => ({
+  value: sampleUser(i),
   expiresAt: now + LONG_MS,
   staleAt: now + LONG_MS,
 }));
@@ -76,59 +68,6 @@ const syncRows = compare(
   { baseline: 'node-cache get (useClones: true, default)' },
 );
 printComparison(`get-hit, synchronous, ${ENTRIES} entries (ratio vs node-cache default)`, syncRows);
-
-/** One measured candidate whose `run(n)` awaits `n` operations. */
-interface AsyncCandidate {
-  readonly name: string;
-  readonly run: (iterations: number) => Promise<unknown>;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-/** `compare` for awaited operations: same calibration, interleaving and medians. */
-async function compareAsync(candidates: readonly AsyncCandidate[], options: CompareOptions = {}) {
-  const { rounds = 7, roundMs = 200 } = options;
-  const iterations: number[] = [];
-  for (const candidate of candidates) {
-    let n = 1_000;
-    for (;;) {
-      const start = process.hrtime.bigint();
-      consume(await candidate.run(n));
-      const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-      if (elapsedMs >= roundMs / 4 || n >= 1 << 30) {
-        iterations.push(Math.max(1, Math.round((n * roundMs) / Math.max(elapsedMs, 0.001))));
-        break;
-      }
-      n *= 4;
-    }
-  }
-  const samples = candidates.map(() => [] as number[]);
-  for (let round = 0; round < rounds; round++) {
-    for (const [i, candidate] of candidates.entries()) {
-      const n = iterations[i] as number;
-      const start = process.hrtime.bigint();
-      consume(await candidate.run(n));
-      samples[i]?.push(n / (Number(process.hrtime.bigint() - start) / 1e9));
-    }
-  }
-  const medians = samples.map(median);
-  const base = medians[
-    Math.max(
-      0,
-      candidates.findIndex((c) => c.name === options.baseline),
-    )
-  ] as number;
-  return candidates.map(
-    (c, i): CompareRow => ({
-      name: c.name,
-      opsPerSec: medians[i] as number,
-      ratio: (medians[i] as number) / base,
-    }),
-  );
-}
 
 const asyncCandidate = (name: string, get: (key: string) => Promise<unknown>): AsyncCandidate => ({
   name,
