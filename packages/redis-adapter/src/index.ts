@@ -56,3 +56,4 @@ export type {
   RedisStreamQueueOptions,
 } from './redis-stream-queue';
 export { createRedisStreamQueue, DEFAULT_REDIS_STREAM_QUEUE_OPTIONS } from './redis-stream-queue';
+export { guardReplyDepth, MAX_REPLY_DEPTH } from './reply-depth-guard';

@@ -1,11 +1,9 @@
 /**
  * FAULTS C5 against a RESP stub server (protocol edge cases real Redis never produces): a MOVED
- * loop, TRYAGAIN and CLUSTERDOWN forever, `-MOVED __proto__ …`, and garbage bytes. Each op settles
+ * loop, TRYAGAIN and CLUSTERDOWN forever, `-MOVED __proto__ …`, garbage bytes, a 2 GB bulk header
+ * and a reply nested 100k deep (stopped by `guardReplyDepth` before ioredis' parser). Each op settles
  * within the hard timeout as a miss (fail-open) or a typed error (fail-closed); nothing reaches
  * `Object.prototype` or `Array.prototype`; no unhandled rejection.
- *
- * Not covered: a reply nested 100k deep overflows the stack inside ioredis' parser and surfaces as
- * an uncaughtException outside any command (seen with ioredis 5.9.3); the adapter cannot catch it.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { isDcError } from '@dc/core';
@@ -105,6 +103,14 @@ const CASES: Array<{ name: string; cluster: boolean; reply: Reply }> = [
   },
   { name: 'garbage bytes', cluster: false, reply: () => '%%% not RESP at all \x00\xff\r\n' },
   { name: 'a bulk string claiming 2 GB', cluster: false, reply: () => '$2147483648\r\nabc' },
+  // Unguarded, ioredis' recursive parser overflows the stack on this inside the socket's `data`
+  // handler: an uncaughtException no command can catch.
+  { name: 'a reply nested 100k deep', cluster: false, reply: () => `${'*1\r\n'.repeat(100_000)}:1\r\n` },
+  {
+    name: 'a reply nested 100k deep (cluster)',
+    cluster: true,
+    reply: () => `${'*1\r\n'.repeat(100_000)}:1\r\n`,
+  },
 ];
 
 describe('createRedisStore against a misbehaving RESP server', () => {
