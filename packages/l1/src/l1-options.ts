@@ -1,6 +1,7 @@
 import type { Clock } from '@dc/core';
 import {
   assertInteger,
+  assertNonNegativeMs,
   assertOneOf,
   assertTtlMs,
   DEFAULT_MAX_KEY_LENGTH,
@@ -80,6 +81,17 @@ export interface L1StoreOptions<V = unknown> {
   maxTrackedChanges?: number;
   /** Time source for TTLs and background work. @default systemClock */
   clock?: Clock;
+  /**
+   * How long (ms) the `'memory'` backend's hit path reuses one clock reading (lru-cache's
+   * `ttlResolution`): a busy L1 reads the clock about once per this many ms instead of once per
+   * hit. Expiry stays exact: an entry whose deadline is within this resolution plus 17 ms of
+   * the reused reading is checked against the clock itself, so an entry is never served past
+   * its `expiresAt` unless one synchronous stretch blocks the event loop for longer than ~16 ms
+   * (the reading is refreshed by an unref'd timer), and then by at most that stretch.
+   * `0` reads the clock on every hit. Not used by `backend: 'node-cache'`.
+   * @default 1 with `systemClock`, 0 with any other clock (so a `createManualClock()` stays exact)
+   */
+  clockResolutionMs?: number;
   /** Attach an invalidation bus at construction (detached, not closed, by `close()`). */
   invalidation?: L1InvalidationOptions;
 }
@@ -112,6 +124,7 @@ export interface ResolvedL1StoreOptions<V = unknown> {
   readonly policy: L1Policy;
   readonly maxTrackedChanges: number;
   readonly clock: Clock;
+  readonly clockResolutionMs: number;
   readonly invalidation: L1InvalidationOptions | undefined;
 }
 
@@ -128,6 +141,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'policy',
   'maxTrackedChanges',
   'clock',
+  'clockResolutionMs',
   'invalidation',
 ]);
 
@@ -182,6 +196,8 @@ export function resolveL1StoreOptions<V>(options: L1StoreOptions<V> = {}): Resol
     typeof clock.setTimer !== 'function'
   )
     fail(`\`clock\` must be a Clock with \`now()\` and \`setTimer()\`, got ${describeValue(clock)}`);
+  const clockResolutionMs = defined.clockResolutionMs ?? (clock === systemClock ? 1 : 0);
+  assertNonNegativeMs(clockResolutionMs, 'clockResolutionMs', 'l1');
   const { invalidation } = defined;
   if (invalidation !== undefined) {
     const bus = (invalidation as Partial<L1InvalidationOptions> | null)?.bus;
@@ -206,6 +222,7 @@ export function resolveL1StoreOptions<V>(options: L1StoreOptions<V> = {}): Resol
     policy: merged.policy,
     maxTrackedChanges: merged.maxTrackedChanges,
     clock,
+    clockResolutionMs,
     invalidation,
   });
 }

@@ -129,6 +129,17 @@ function commands(config: Config): fc.Arbitrary<Cmd>[] {
         toString: () => `advance(${ms})`,
       }),
     ),
+    // Small steps land reads within a few ms of a deadline, where a reused clock reading matters.
+    fc.integer({ min: 0, max: 40 }).map(
+      (ms): Cmd => ({
+        check: () => true,
+        run(model, real) {
+          real.clock.advance(ms);
+          model.now += ms;
+        },
+        toString: () => `step(${ms})`,
+      }),
+    ),
     key.map(
       (k): Cmd => ({
         check: () => true,
@@ -190,6 +201,15 @@ describe.each(L1_BACKENDS)('createL1Store model (backend %s)', (backend) => {
     runModel(backend, {
       exact: false,
       options: { defaultTtlMs: 5_000, maxEntries: 4, maxBytes: 600 },
+    });
+  });
+});
+
+describe('createL1Store model (memory backend, clockResolutionMs 5)', () => {
+  it('agrees with a Map model exactly while it reuses clock readings', () => {
+    runModel('memory', {
+      exact: true,
+      options: { defaultTtlMs: 5_000, maxEntries: 64, maxBytes: 64 * 1024, clockResolutionMs: 5 },
     });
   });
 });

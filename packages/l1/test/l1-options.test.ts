@@ -1,4 +1,4 @@
-import { isDcError, systemClock } from '@dc/core';
+import { createManualClock, isDcError, systemClock } from '@dc/core';
 import { describe, expect, it } from 'vitest';
 import type { L1StoreOptions } from '../src/index';
 import { createL1Store, DEFAULT_L1_STORE_OPTIONS, estimateSize, resolveL1StoreOptions } from '../src/index';
@@ -20,6 +20,15 @@ describe('resolveL1StoreOptions', () => {
     expect(resolved.clock).toBe(systemClock);
     expect(resolved.sizeOf).toBe(estimateSize);
     expect(Object.isFrozen(DEFAULT_L1_STORE_OPTIONS)).toBe(true);
+  });
+
+  it('reuses clock readings for 1 ms with the system clock and never with another clock', () => {
+    expect(resolveL1StoreOptions().clockResolutionMs).toBe(1);
+    expect(resolveL1StoreOptions({ clock: createManualClock() }).clockResolutionMs).toBe(0);
+    expect(
+      resolveL1StoreOptions({ clock: createManualClock(), clockResolutionMs: 5 }).clockResolutionMs,
+    ).toBe(5);
+    expect(resolveL1StoreOptions({ clockResolutionMs: 0 }).clockResolutionMs).toBe(0);
   });
 
   it('keeps a default short TTL between 1 and 5 seconds', () => {
@@ -53,6 +62,9 @@ describe('resolveL1StoreOptions', () => {
     ['sizeOf', { sizeOf: 12 }],
     ['clock', { clock: { now: () => 0 } }],
     ['name', { name: '' }],
+    ['clockResolutionMs', { clockResolutionMs: -1 }],
+    ['clockResolutionMs', { clockResolutionMs: Number.NaN }],
+    ['clockResolutionMs', { clockResolutionMs: '1' }],
     ['invalidation.bus', { invalidation: { bus: {} } }],
     ['maxEntires', { maxEntires: 10 }],
   ];

@@ -330,3 +330,60 @@ describe.each(L1_BACKENDS)('createL1Store (backend %s)', (backend: L1BackendName
     expect(clock.pendingTimers()).toBe(0);
   });
 });
+
+describe('createL1Store clockResolutionMs', () => {
+  // A clock whose timers fire `lateMs` after they are due, as on a busy event loop.
+  const lateTimers = (lateMs: number) => {
+    const manual = createManualClock(START);
+    const clock = {
+      now: () => manual.now(),
+      setTimer: (callback: () => void, delayMs: number) => manual.setTimer(callback, delayMs + lateMs),
+    };
+    return { manual, clock };
+  };
+
+  it('does not serve an entry at its expiresAt when the reused reading is older than that', async () => {
+    const { manual, clock } = lateTimers(10);
+    const l1 = createL1Store<number>({ clock, clockResolutionMs: 5 });
+    l1.setSync('k', createEntry(1, { now: manual.now(), ttlMs: 8 }));
+    expect(l1.getSync('k')?.value).toBe(1); // takes the reading at START; its refresh is due at +15
+    manual.advance(7);
+    expect(l1.getSync('k')?.value).toBe(1);
+    manual.advance(1);
+    expect(l1.getSync('k')).toBeUndefined();
+    expect(l1.stats()).toMatchObject({ expirations: 1, size: 0 });
+    await l1.close();
+  });
+
+  it('serves hits from one clock reading until its timer drops it', async () => {
+    const manual = createManualClock(START);
+    let reads = 0;
+    const clock = {
+      now: () => {
+        reads++;
+        return manual.now();
+      },
+      setTimer: (callback: () => void, delayMs: number) => manual.setTimer(callback, delayMs),
+    };
+    const l1 = createL1Store<number>({ clock, clockResolutionMs: 5 });
+    l1.setSync('k', createEntry(1, { now: manual.now(), ttlMs: 60_000 }));
+    manual.advance(5);
+    const before = reads;
+    for (let i = 0; i < 10; i++) expect(l1.getSync('k')?.value).toBe(1);
+    expect(reads - before).toBe(1);
+    manual.advance(5);
+    l1.getSync('k');
+    expect(reads - before).toBe(2);
+    await l1.close();
+  });
+
+  it('leaves no timer behind after close', async () => {
+    const clock = createManualClock(START);
+    const l1 = createL1Store<number>({ clock, clockResolutionMs: 1 });
+    l1.setSync('k', createEntry(1, { now: clock.now(), ttlMs: 60_000 }));
+    l1.getSync('k');
+    expect(clock.pendingTimers()).toBeGreaterThan(0);
+    await l1.close();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});

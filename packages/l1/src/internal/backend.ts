@@ -9,6 +9,8 @@ export type RemovalCause = 'evict' | 'expire';
  */
 export interface Slot<V> {
   readonly entry: CacheEntry<V>;
+  /** When the L1 drops the entry (epoch ms): `expiresAt` or the `defaultTtlMs` cap. */
+  readonly deadline: number;
   promise: Promise<CacheEntry<V>> | undefined;
 }
 

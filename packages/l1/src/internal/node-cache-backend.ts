@@ -56,11 +56,6 @@ export interface NodeCacheBackendOptions {
   readonly onRemove: RemovalListener;
 }
 
-/** What the backend keeps in node-cache: the slot and the instant the L1 drops it. */
-interface DeadlineSlot<V> extends Slot<V> {
-  readonly deadline: number;
-}
-
 // node-cache keeps entries in a plain object: `__proto__` would set its prototype and
 // `constructor` would find Object.prototype's. Every key gets a one-character prefix.
 const PREFIX = 'k';
@@ -102,7 +97,7 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
 
   return {
     get(key) {
-      const slot = cache.get(PREFIX + key) as DeadlineSlot<V> | undefined;
+      const slot = cache.get(PREFIX + key) as Slot<V> | undefined;
       if (slot === undefined) return undefined;
       if (clock.now() < slot.deadline) return slot;
       forget(key);
@@ -118,7 +113,7 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
         cache.del(PREFIX + oldest);
         onRemove(oldest, 'evict');
       }
-      const slot: DeadlineSlot<V> = { entry, promise: undefined, deadline };
+      const slot: Slot<V> = { entry, promise: undefined, deadline };
       // node-cache's own TTL (real time) only reclaims memory; `deadline` decides on reads.
       cache.set(PREFIX + key, slot, Math.max(deadline - clock.now(), 1) / 1000);
       order.set(key, bytes);
@@ -127,7 +122,7 @@ export function createNodeCacheBackend<V>(options: NodeCacheBackendOptions): L1B
     },
     delete(key) {
       if (!forget(key)) return false;
-      const slot = cache.get(PREFIX + key) as DeadlineSlot<V> | undefined;
+      const slot = cache.get(PREFIX + key) as Slot<V> | undefined;
       cache.del(PREFIX + key);
       return slot !== undefined && clock.now() < slot.deadline;
     },
