@@ -18,6 +18,16 @@ export function namespacedKey(namespace: string, key: string): string {
   return isWellFormed(key) ? `${head}:${key}` : `${head}#${JSON.stringify(key)}`;
 }
 
+/**
+ * {@link namespacedKey} for one namespace, with the prefix built once (the store maps every
+ * key it sends through this).
+ */
+export function createKeyMapper(namespace: string): (key: string) => string {
+  const head = `${namespace.length}:${namespace}`;
+  const plain = `${head}:`;
+  return (key) => (isWellFormed(key) ? plain + key : `${head}#${JSON.stringify(key)}`);
+}
+
 /** The `<len>:<namespace>` prefix shared by every key of `namespace`. */
 export function namespacePrefix(namespace: string): string {
   return `${namespace.length}:${namespace}`;

@@ -17,9 +17,11 @@ interface PendingOp {
   readonly startedAt: number;
   readonly softAt: number;
   readonly hardAt: number;
-  readonly fallback: unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  // Released (see `release`) once settled: the FIFO can hold a settled op until the next tick,
+  // and must not keep its promise and result (a 100-entry batch) alive that long.
+  fallback: unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
   settled: boolean;
   /** A soft-timeout already counted this op as a failure for the breaker. */
   counted: boolean;
@@ -31,6 +33,8 @@ export interface OpRunner {
   /** Settles everything still pending (fail-open: fallback; fail-closed: `E_CLOSED`). */
   close(): void;
 }
+
+const NOOP = (): void => {};
 
 /** Timers fire no more often than this while ops are pending (ms). */
 const TICK_MIN_MS = 2;
@@ -57,10 +61,29 @@ export function createOpRunner(config: {
   let timerDue = Number.POSITIVE_INFINITY;
   let closed = false;
 
-  const fail = (p: PendingOp, error: Error) => {
+  const release = (p: PendingOp) => {
     p.settled = true;
-    if (failOpen) p.resolve(p.fallback);
-    else p.reject(error);
+    p.fallback = undefined;
+    p.resolve = NOOP;
+    p.reject = NOOP;
+  };
+
+  const fail = (p: PendingOp, error: Error) => {
+    const { resolve, reject, fallback } = p;
+    release(p);
+    if (failOpen) resolve(fallback);
+    else reject(error);
+  };
+
+  // Drops settled ops from the head of the FIFO at once; in the common case (ops answered in
+  // order) the queue stays short and nothing settled outlives its op.
+  const trimHead = () => {
+    while (head < queue.length && (queue[head] as PendingOp).settled) head++;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      softCursor = 0;
+    }
   };
 
   const tick = () => {
@@ -170,7 +193,8 @@ export function createOpRunner(config: {
           (value) => {
             breaker.onSuccess();
             if (p.settled) return;
-            p.settled = true;
+            release(p);
+            trimHead();
             resolve(value);
           },
           (error: unknown) => {
@@ -178,7 +202,8 @@ export function createOpRunner(config: {
             if (!p.counted) breaker.onFailure();
             hooks.onError(op, error);
             if (failOpen) {
-              p.settled = true;
+              release(p);
+              trimHead();
               resolve(fallback);
               return;
             }
@@ -189,6 +214,7 @@ export function createOpRunner(config: {
                 { cause: error },
               ),
             );
+            trimHead();
           },
         );
       });
