@@ -89,8 +89,8 @@ export interface MemoryStore<V> extends Iterable<[string, V]> {
   /** Hard expiry of `key` (epoch ms; `Infinity` when it has no TTL), or `undefined` when absent. */
   getExpiresAt(key: string): number | undefined;
   /**
-   * Live keys, in insertion order of their current entries, except that integer-like keys
-   * (`'0'`, `'17'`) come first in ascending order, as in a JavaScript object.
+   * Live keys, in insertion order of their current entries (with `keyIndex: 'object'`,
+   * integer-like keys such as `'17'` come first, ascending). An iteration ends when `clear()` runs.
    */
   keys(): IterableIterator<string>;
   /** Live values, in the order of `keys()`. */
