@@ -13,16 +13,21 @@ if ! command -v pnpm >/dev/null 2>&1; then
   fi
 fi
 
+# Debian packages the tests need: redis-server (+ redis-cli) for the real-Redis tests, xz for the
+# compressed reference traces the eviction tests replay.
+missing=()
 if [ "${1:-}" = "--with-redis" ]; then
-  if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-      echo "[dc] redis-server not found: installing it with apt-get"
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
-    else
-      echo "[dc] the integration tests start their own redis-server processes, but redis-server is not installed." >&2
-      echo "[dc] Install it with: sudo apt-get install -y redis-server   (macOS: brew install redis)" >&2
-      exit 1
-    fi
+  if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then missing+=(redis-server); fi
+  if ! command -v xz >/dev/null 2>&1; then missing+=(xz-utils); fi
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[dc] installing ${missing[*]} with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  else
+    echo "[dc] the tests need ${missing[*]}, which is not installed." >&2
+    echo "[dc] Install it with: sudo apt-get install -y ${missing[*]}   (macOS: brew install redis xz)" >&2
+    exit 1
   fi
 fi
