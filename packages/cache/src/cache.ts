@@ -14,7 +14,7 @@ import {
 import type { HotKeyDetector } from '@dc/hotkeys';
 import { createHotKeyDetector } from '@dc/hotkeys';
 import type { InvalidationLink, L1Store, L1StoreOptions } from '@dc/l1';
-import { attachInvalidationBus, createL1Store, resolveL1StoreOptions } from '@dc/l1';
+import { attachInvalidationBus, createCoarseClock, createL1Store, resolveL1StoreOptions } from '@dc/l1';
 import type { LockToken } from '@dc/stampede';
 import { jitterTtl, shouldRecomputeEarly } from '@dc/stampede';
 import type { WriteBehind, WriteThrough } from '@dc/strategies';
@@ -167,6 +167,7 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
   let ownL1 = false;
   // The L1's TTL cap, when known (an L1 passed in may have any).
   let l1CapMs: number | undefined;
+  let l1ClockResolutionMs = 0;
   if (options.l1 !== false) {
     const given = options.l1;
     if (given !== undefined && typeof (given as L1Store<V>).getSync === 'function') {
@@ -182,10 +183,21 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
       const made = createL1Store<unknown>(l1Options);
       created.push(() => made.close().catch(noop));
       l1 = made;
-      l1CapMs = resolveL1StoreOptions(l1Options).defaultTtlMs;
+      const resolvedL1 = resolveL1StoreOptions(l1Options);
+      l1CapMs = resolvedL1.defaultTtlMs;
+      l1ClockResolutionMs = resolvedL1.clockResolutionMs;
       ownL1 = true;
     }
   }
+  // The L1 hit path's freshness check reuses one clock reading per `clockResolutionMs`, as the
+  // L1 we made does; a deadline within `guardMs` of that reading is checked exactly.
+  const coarse =
+    l1ClockResolutionMs > 0 ? createCoarseClock({ clock, resolutionMs: l1ClockResolutionMs }) : undefined;
+  if (coarse !== undefined) created.push(() => coarse.close());
+  const guardMs = coarse === undefined ? 0 : coarse.guardMs;
+  /** `clock.now() < until`, mostly without reading the clock. */
+  const before = (until: number): boolean =>
+    (coarse !== undefined && until - coarse.now() > guardMs) || clock.now() < until;
   const syncL2 = isEmbeddedStore(l2) && isSyncCacheStore(l2) ? l2 : undefined;
 
   // --- events and counters -----------------------------------------------------------------
@@ -646,7 +658,7 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
       }
       if (l1 !== undefined) {
         const entry = l1.getSync(key) as HotEntry<V> | undefined;
-        if (entry !== undefined && (!entry.checkClock || clock.now() < entry.freshUntil)) {
+        if (entry !== undefined && (!entry.checkClock || before(entry.freshUntil))) {
           l1Hits++;
           if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
           return entry.promise as Promise<V>;
@@ -692,7 +704,7 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
     try {
       if (l1 !== undefined) {
         const entry = l1.getSync(key) as HotEntry<V> | undefined;
-        if (entry !== undefined && (!entry.checkClock || clock.now() < entry.staleAt)) {
+        if (entry !== undefined && (!entry.checkClock || before(entry.staleAt))) {
           l1Hits++;
           if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
           return entry.promise;
@@ -928,10 +940,11 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
         return undefined;
       }
       const entry = l1.getSync(key) as HotEntry<V> | undefined;
-      if (entry === undefined || (entry.checkClock && clock.now() >= entry.staleAt)) return undefined;
+      if (entry === undefined || (entry.checkClock && !before(entry.staleAt))) return undefined;
       l1Hits++;
       if (hitListeners > 0) emit('cache:hit', { key, tier: 'l1', stale: false });
-      return visibleValue<V>(entry);
+      // A HotEntry knows whether it is a cached "not found"; anything else is checked.
+      return entry.negative === false ? (entry.value as V) : visibleValue<V>(entry);
     },
     getOrSet,
     set,
@@ -945,6 +958,7 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
       closing = (async () => {
         if (strategy !== undefined) await strategy.close();
         closed = true;
+        coarse?.close();
         gateway.close();
         unsubscribeBus?.();
         await ownLink?.detach();

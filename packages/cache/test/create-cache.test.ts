@@ -266,6 +266,16 @@ describe('createCache negative caching (X6)', () => {
     await cache.close();
   });
 
+  it('answers getSync with undefined for a cached "not found" in L1', async () => {
+    const clock = createManualClock(START);
+    const cache = createCache<string | undefined>({ clock, negativeTtl: '1m', ttl: '1h' });
+    expect(await cache.getOrSet('missing', async () => undefined)).toBeUndefined();
+    expect(cache.l1?.getSync('missing')).toBeDefined(); // the marker is in L1
+    expect(cache.getSync('missing')).toBeUndefined();
+    expect(cache.stats().l1Hits).toBe(1);
+    await cache.close();
+  });
+
   it('caches "not found" for at most negativeTtl when it is set', async () => {
     const clock = createManualClock(START);
     const cache = createCache<string | undefined>({ clock, negativeTtl: '1s', ttl: '1h' });
@@ -324,5 +334,48 @@ describe('createCache hotKeys', () => {
     expect(cache.l1?.getSync('hot')?.value).toBe(2);
     expect(cache.l1?.getSync('cold')).toBeUndefined();
     await cache.close();
+  });
+});
+
+describe('createCache L1 hit freshness with a reused clock reading', () => {
+  // Timers fire 10 ms after they are due, as on a busy event loop.
+  const lateClock = () => {
+    const manual = createManualClock(START);
+    const clock = {
+      now: () => manual.now(),
+      setTimer: (callback: () => void, delayMs: number) => manual.setTimer(callback, delayMs + 10),
+    };
+    return { manual, clock };
+  };
+
+  it('treats an L1 entry as stale at its staleAt even when the reused reading is older', async () => {
+    const { manual, clock } = lateClock();
+    const cache = createCache<number>({
+      clock,
+      ttl: 12,
+      grace: '1m',
+      l1: { defaultTtlMs: 120_000, clockResolutionMs: 5 },
+    });
+    await cache.set('k', 1);
+    expect(cache.getSync('k')).toBe(1); // takes the reading at START; its refresh is due at +15
+    manual.advance(11);
+    expect(cache.getSync('k')).toBe(1);
+    manual.advance(1); // at staleAt: still in L1 (grace), no longer fresh
+    expect(cache.l1?.getSync('k')?.value).toBe(1);
+    expect(cache.getSync('k')).toBeUndefined();
+    await cache.close();
+  });
+
+  it('leaves no timer behind after close', async () => {
+    const clock = createManualClock(START);
+    const cache = createCache<number>({
+      clock,
+      ttl: '1h',
+      l1: { defaultTtlMs: 7_200_000, clockResolutionMs: 1 },
+    });
+    await cache.set('k', 1);
+    expect(await cache.get('k')).toBe(1);
+    await cache.close();
+    expect(clock.pendingTimers()).toBe(0);
   });
 });

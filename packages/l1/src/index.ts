@@ -4,6 +4,8 @@ export type {
   InvalidationLinkStats,
 } from './attach-invalidation-bus';
 export { attachInvalidationBus, DEFAULT_ATTACH_INVALIDATION_BUS_OPTIONS } from './attach-invalidation-bus';
+export type { CoarseClock, CoarseClockOptions } from './coarse-clock';
+export { createCoarseClock, LATE_TIMER_SLACK_MS } from './coarse-clock';
 export type { InProcessBus, InProcessBusOptions } from './in-process-bus';
 export { createInProcessBus } from './in-process-bus';
 export type {

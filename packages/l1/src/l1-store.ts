@@ -245,8 +245,14 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
   };
 
   const getSync = (key: string): CacheEntry<V> | undefined => {
-    const slot = lookup(key);
-    if (slot === undefined) return undefined;
+    // `lookup` written out: the hottest path of the package.
+    if (closed || typeof key !== 'string' || key.length === 0 || key.length > maxKeyLength) checkKey(key);
+    const slot = memory !== undefined ? memory.get(key) : backend.get(key);
+    if (slot === undefined) {
+      misses++;
+      return undefined;
+    }
+    hits++;
     return cloneValues ? { ...slot.entry, value: cloneValue(slot.entry.value) } : slot.entry;
   };
 

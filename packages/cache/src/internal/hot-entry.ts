@@ -6,7 +6,9 @@ export const NEGATIVE_MARKER = Object.freeze({ $dcNegative: 1 });
 /** True for the negative-caching marker, whichever tier or decoder produced it. */
 export function isNegativeMarker(value: unknown): boolean {
   if (value === NEGATIVE_MARKER) return true;
-  if (typeof value !== 'object' || value === null) return false;
+  // One property probe rules out ordinary values before `Object.keys` allocates.
+  if (typeof value !== 'object' || value === null || (value as { $dcNegative?: unknown }).$dcNegative !== 1)
+    return false;
   const keys = Object.keys(value);
   return (
     keys.length === 1 && keys[0] === '$dcNegative' && (value as { $dcNegative?: unknown }).$dcNegative === 1
@@ -26,6 +28,8 @@ const XFETCH_HORIZON = 20;
  */
 export interface HotEntry<V> extends CacheEntry<unknown> {
   readonly promise: Promise<V | undefined>;
+  /** The entry is a cached "not found": callers see `undefined`. */
+  readonly negative: boolean;
   readonly freshUntil: number;
   /**
    * False once the L1 is known to drop the entry (its TTL cap) before `freshUntil`: while the L1
@@ -51,6 +55,7 @@ export function toHotEntry<V>(
     expiresAt: entry.expiresAt,
     staleAt: entry.staleAt,
     promise: Promise.resolve(negative ? undefined : (entry.value as V)),
+    negative,
     freshUntil,
     checkClock: true,
   };

@@ -1,9 +1,10 @@
 import type { Clock } from '@dc/core';
 import type { MemoryStore } from '@dc/eviction';
 import { createMemoryStore } from '@dc/eviction';
+import type { CoarseClock } from '../coarse-clock';
+import { createCoarseClock } from '../coarse-clock';
 import type { L1Policy } from '../l1-options';
 import type { L1Backend, RemovalListener, Slot } from './backend';
-import { CoarseClock } from './coarse-clock';
 
 /** Options of {@link MemoryBackend}. */
 export interface MemoryBackendOptions {
@@ -34,7 +35,8 @@ export class MemoryBackend<V> implements L1Backend<V> {
     const { maxEntries, maxBytes, policy, clock, clockResolutionMs, onRemove } = options;
     this.clock = clock;
     this.onRemove = onRemove;
-    this.coarse = clockResolutionMs > 0 ? new CoarseClock(clock, clockResolutionMs) : undefined;
+    this.coarse =
+      clockResolutionMs > 0 ? createCoarseClock({ clock, resolutionMs: clockResolutionMs }) : undefined;
     this.guardMs = this.coarse ? this.coarse.guardMs : 0;
     this.store = createMemoryStore<Slot<V>>({
       maxEntries,
@@ -50,13 +52,13 @@ export class MemoryBackend<V> implements L1Backend<V> {
 
   get(key: string): Slot<V> | undefined {
     const slot = this.store.get(key);
+    if (slot === undefined) return undefined;
     const coarse = this.coarse;
-    if (
-      slot === undefined ||
-      coarse === undefined ||
-      slot.deadline - coarse.now() > this.guardMs ||
-      this.clock.now() < slot.deadline
-    )
+    if (coarse === undefined) return slot;
+    // The store has just judged `slot` by `coarse.now()`; a deadline more than `guardMs` past
+    // that reading has not passed on the exact clock either.
+    const reading = coarse.reading;
+    if ((reading !== -1 && slot.deadline - reading > this.guardMs) || this.clock.now() < slot.deadline)
       return slot;
     this.store.delete(key);
     this.onRemove(key, 'expire');
