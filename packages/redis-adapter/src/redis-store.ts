@@ -145,9 +145,10 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
   const writeExtraMs = resolved.durability === 'replicated' ? resolved.waitTimeoutMs : 0;
   const waitReplicas = resolved.waitReplicas;
 
+  // `redisKey` is only needed to delete a poisoned entry; single reads pass undefined.
   const decode = (
     userKey: string,
-    redisKey: string,
+    redisKey: string | undefined,
     payload: string | null,
     now: number = clock.now(),
   ): CacheEntry<V> | undefined => {
@@ -163,7 +164,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       stats.misses++;
       emit({ type: 'store:poisoned', key: userKey, reason: (error as Error).message });
       // The entry can never be served; dropping it stops every later read paying the parse.
-      runner.run('delete', 'write', 0, () => backend.unlink([redisKey])).catch(() => {});
+      runner.run('delete', 'write', 0, () => backend.unlink([redisKey ?? key(userKey)])).catch(() => {});
       return undefined;
     }
     // Redis keeps a key until now > PXAT; the contract ends it at expiresAt.
@@ -193,31 +194,28 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     Math.ceil(entry.expiresAt),
   ];
 
-  const readOne = (userKey: string): Promise<CacheEntry<V> | undefined> => {
-    const redisKey = key(userKey);
-    return runner
-      .run('get', 'read', null, () => backend.get(redisKey))
-      .then((payload) => decode(userKey, redisKey, payload));
-  };
+  const fetchOne = (userKey: string) => backend.get(key(userKey));
+  const fetchMany = (redisKeys: readonly string[]) => backend.mget(redisKeys);
+  const decodeOne = (payload: string | null, userKey: string) => decode(userKey, undefined, payload);
+  const readOne = (userKey: string): Promise<CacheEntry<V> | undefined> =>
+    runner.read('get', userKey, fetchOne, decodeOne);
   const readMany = (userKeys: readonly string[]): Promise<Array<CacheEntry<V> | undefined>> => {
     const count = userKeys.length;
     if (count === 0) return Promise.resolve([]);
     const redisKeys = new Array<string>(count);
     for (let i = 0; i < count; i++) redisKeys[i] = key(userKeys[i] as string);
-    return runner
-      .run('getMany', 'read', null, () => backend.mget(redisKeys))
-      .then((payloads) => {
-        const entries = new Array<CacheEntry<V> | undefined>(count);
-        if (payloads === null) {
-          stats.misses += count;
-          return entries.fill(undefined);
-        }
-        const now = clock.now();
-        for (let i = 0; i < count; i++) {
-          entries[i] = decode(userKeys[i] as string, redisKeys[i] as string, payloads[i] ?? null, now);
-        }
-        return entries;
-      });
+    return runner.read('getMany', redisKeys, fetchMany, (payloads) => {
+      const entries = new Array<CacheEntry<V> | undefined>(count);
+      if (payloads === null) {
+        stats.misses += count;
+        return entries.fill(undefined);
+      }
+      const now = clock.now();
+      for (let i = 0; i < count; i++) {
+        entries[i] = decode(userKeys[i] as string, redisKeys[i] as string, payloads[i] ?? null, now);
+      }
+      return entries;
+    });
   };
   let closed = false;
   const { maxKeyLength } = resolved;

@@ -107,4 +107,81 @@ describe('createOpRunner', () => {
     expect(isDcError(error, 'E_CLOSED')).toBe(true);
     expect(clock.pendingTimers()).toBe(0);
   });
+
+  it('passes the value and arg of a read through map when the command answers', async () => {
+    const { runner } = setup(true);
+    const value = await runner.read(
+      'get',
+      'k1',
+      async (key) => `payload-of-${key}`,
+      (payload, key) => `${key}:${payload}`,
+    );
+    expect(value).toBe('k1:payload-of-k1');
+  });
+
+  it('maps the null fallback of a fail-open read at the soft timeout, on errors and when short-circuited', async () => {
+    const { clock, runner } = setup(true);
+    const mapped: string[] = [];
+    const map = (payload: string | null, key: string) => {
+      mapped.push(`${key}=${payload}`);
+      return 'miss';
+    };
+    const slow = runner.read('get', 'slow', () => never<string>(), map);
+    clock.advance(50);
+    await expect(slow).resolves.toBe('miss');
+    await expect(runner.read('get', 'err', async () => Promise.reject(new Error('x')), map)).resolves.toBe(
+      'miss',
+    );
+    // Two failures opened the breaker (threshold 2): the next read is refused without a call.
+    let called = false;
+    const refused = runner.read(
+      'get',
+      'open',
+      async () => {
+        called = true;
+        return 'v';
+      },
+      map,
+    );
+    await expect(refused).resolves.toBe('miss');
+    expect(called).toBe(false);
+    expect(mapped).toEqual(['slow=null', 'err=null', 'open=null']);
+  });
+
+  it('rejects a read whose map throws, and rejects a fail-closed read without calling map', async () => {
+    const open = setup(true);
+    const boom = open.runner.read(
+      'get',
+      'k',
+      async () => 'v',
+      () => {
+        throw new Error('map failed');
+      },
+    );
+    await expect(boom).rejects.toThrow('map failed');
+    const closed = setup(false);
+    let mapped = 0;
+    const read = closed.runner.read(
+      'get',
+      'k',
+      () => never<string>(),
+      () => mapped++,
+    );
+    closed.clock.advance(250);
+    const error = await read.catch((e: unknown) => e);
+    expect(isDcError(error, 'E_STORE_UNAVAILABLE')).toBe(true);
+    expect(mapped).toBe(0);
+  });
+
+  it('keeps the timer schedule right when answered ops leave the queue at once', async () => {
+    const { clock, runner, log } = setup(true);
+    // Answered in order: each op leaves the FIFO as it settles.
+    for (let i = 0; i < 5; i++) await runner.run('get', 'read', null, async () => i);
+    const late = runner.run('get', 'read', 'fallback', never);
+    clock.advance(49);
+    expect(await settled(late)).toBe('pending');
+    clock.advance(1);
+    await expect(late).resolves.toBe('fallback');
+    expect(log).toEqual(['soft:get:50']);
+  });
 });

@@ -45,8 +45,15 @@ export function createNodeBackend(config: {
   };
 
   return {
-    get: (key) => read((c) => c.get(key)),
-    mget: (keys) => read((c) => c.mget(...keys)),
+    get(key) {
+      // The common case (one connection, ready) without the closures `read` allocates.
+      if (readerOf === undefined && writerGate() === undefined) return writer.get(key);
+      return read((c) => c.get(key));
+    },
+    mget(keys) {
+      if (readerOf === undefined && writerGate() === undefined) return writer.mget(keys as string[]);
+      return read((c) => c.mget(...keys));
+    },
     set([key, payload, pxat]) {
       return write(async (c) => {
         if (wait === undefined) {

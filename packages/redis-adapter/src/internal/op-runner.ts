@@ -22,6 +22,10 @@ interface PendingOp {
   fallback: unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Applied to the value (or the fail-open fallback) and `arg` before the op's promise resolves. */
+  map: ((value: unknown, arg: unknown) => unknown) | undefined;
+  /** The argument `exec` and `map` were given (a read's key), so reads need no closure per op. */
+  arg: unknown;
   settled: boolean;
   /** A soft-timeout already counted this op as a failure for the breaker. */
   counted: boolean;
@@ -30,6 +34,17 @@ interface PendingOp {
 /** Settles every op by its deadlines, feeds the breaker, and applies fail-open / fail-closed. */
 export interface OpRunner {
   run<T>(op: string, kind: OpKind, fallback: T, exec: () => Promise<T>, extraMs?: number): Promise<T>;
+  /**
+   * A read (fallback `null`): `exec(arg)` fetches, and its result (or the fallback) goes through
+   * `map(value, arg)` before the promise resolves. One promise per op instead of two for
+   * `run(…).then(map)`, and no closure per op when `exec` and `map` are long-lived.
+   */
+  read<A, T, R>(
+    op: string,
+    arg: A,
+    exec: (arg: A) => Promise<T | null>,
+    map: (value: T | null, arg: A) => R,
+  ): Promise<R>;
   /** Settles everything still pending (fail-open: fallback; fail-closed: `E_CLOSED`). */
   close(): void;
 }
@@ -66,12 +81,33 @@ export function createOpRunner(config: {
     p.fallback = undefined;
     p.resolve = NOOP;
     p.reject = NOOP;
+    p.map = undefined;
+    p.arg = undefined;
+  };
+
+  // Settles `p` with `value` passed through its map; a throwing map rejects.
+  const settleWith = (
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+    map: ((value: unknown, arg: unknown) => unknown) | undefined,
+    arg: unknown,
+    value: unknown,
+  ) => {
+    if (map === undefined) {
+      resolve(value);
+      return;
+    }
+    try {
+      resolve(map(value, arg));
+    } catch (error) {
+      reject(error);
+    }
   };
 
   const fail = (p: PendingOp, error: Error) => {
-    const { resolve, reject, fallback } = p;
+    const { resolve, reject, fallback, map, arg } = p;
     release(p);
-    if (failOpen) resolve(fallback);
+    if (failOpen) settleWith(resolve, reject, map, arg, fallback);
     else reject(error);
   };
 
@@ -155,69 +191,105 @@ export function createOpRunner(config: {
     timer = clock.setTimer(tick, Math.max(TICK_MIN_MS, due - clock.now()));
   };
 
-  return {
-    run<T>(op: string, kind: OpKind, fallback: T, exec: () => Promise<T>, extraMs = 0): Promise<T> {
-      if (closed) return Promise.reject(new ClosedError(`[dc:${scope}] store is closed`));
-      if (!breaker.tryAcquire()) {
-        hooks.onShortCircuit(op);
-        if (failOpen) return Promise.resolve(fallback);
-        return Promise.reject(
-          new CacheUnavailableError(
-            `[dc:${scope}] ${op} refused: the circuit breaker is open after repeated Redis failures`,
-          ),
-        );
+  const start = (
+    op: string,
+    kind: OpKind,
+    fallback: unknown,
+    exec: (arg: unknown) => Promise<unknown>,
+    extraMs: number,
+    map: ((value: unknown, arg: unknown) => unknown) | undefined,
+    arg: unknown,
+  ): Promise<unknown> => {
+    if (closed) return Promise.reject(new ClosedError(`[dc:${scope}] store is closed`));
+    if (!breaker.tryAcquire()) {
+      hooks.onShortCircuit(op);
+      if (failOpen) {
+        try {
+          return Promise.resolve(map === undefined ? fallback : map(fallback, arg));
+        } catch (error) {
+          return Promise.reject(error);
+        }
       }
-      let started: Promise<T>;
-      try {
-        started = exec();
-      } catch (error) {
-        started = Promise.reject(error);
-      }
-      return new Promise<T>((resolve, reject) => {
-        const now = clock.now();
-        const p: PendingOp = {
-          op,
-          kind,
-          startedAt: now,
-          softAt: now + softTimeoutMs + extraMs,
-          hardAt: now + hardTimeoutMs + extraMs,
-          fallback,
-          resolve: resolve as (value: unknown) => void,
-          reject,
-          settled: false,
-          counted: false,
-        };
-        queue.push(p);
-        if (p.softAt < timerDue) schedule();
-        started.then(
-          (value) => {
-            breaker.onSuccess();
-            if (p.settled) return;
+      return Promise.reject(
+        new CacheUnavailableError(
+          `[dc:${scope}] ${op} refused: the circuit breaker is open after repeated Redis failures`,
+        ),
+      );
+    }
+    let started: Promise<unknown>;
+    try {
+      started = exec(arg);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const now = clock.now();
+      const p: PendingOp = {
+        op,
+        kind,
+        startedAt: now,
+        softAt: now + softTimeoutMs + extraMs,
+        hardAt: now + hardTimeoutMs + extraMs,
+        fallback,
+        resolve,
+        reject,
+        map,
+        arg,
+        settled: false,
+        counted: false,
+      };
+      queue.push(p);
+      if (p.softAt < timerDue) schedule();
+      started.then(
+        (value) => {
+          breaker.onSuccess();
+          if (p.settled) return;
+          release(p);
+          trimHead();
+          settleWith(resolve, reject, map, arg, value);
+        },
+        (error: unknown) => {
+          if (p.settled) return;
+          if (!p.counted) breaker.onFailure();
+          hooks.onError(op, error);
+          if (failOpen) {
             release(p);
             trimHead();
-            resolve(value);
-          },
-          (error: unknown) => {
-            if (p.settled) return;
-            if (!p.counted) breaker.onFailure();
-            hooks.onError(op, error);
-            if (failOpen) {
-              release(p);
-              trimHead();
-              resolve(fallback);
-              return;
-            }
-            fail(
-              p,
-              new CacheUnavailableError(
-                `[dc:${scope}] ${op} failed: ${(error as Error)?.message ?? String(error)}`,
-                { cause: error },
-              ),
-            );
-            trimHead();
-          },
-        );
-      });
+            settleWith(resolve, reject, map, arg, fallback);
+            return;
+          }
+          fail(
+            p,
+            new CacheUnavailableError(
+              `[dc:${scope}] ${op} failed: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            ),
+          );
+          trimHead();
+        },
+      );
+    });
+  };
+
+  return {
+    run<T>(op: string, kind: OpKind, fallback: T, exec: () => Promise<T>, extraMs = 0): Promise<T> {
+      return start(op, kind, fallback, exec, extraMs, undefined, undefined) as Promise<T>;
+    },
+    read<A, T, R>(
+      op: string,
+      arg: A,
+      exec: (arg: A) => Promise<T | null>,
+      map: (value: T | null, arg: A) => R,
+    ): Promise<R> {
+      return start(
+        op,
+        'read',
+        null,
+        exec as (arg: unknown) => Promise<unknown>,
+        0,
+        map as (value: unknown, arg: unknown) => unknown,
+        arg,
+      ) as Promise<R>;
     },
     close() {
       closed = true;
