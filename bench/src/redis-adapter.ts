@@ -16,6 +16,8 @@
  *
  * Run: pnpm --filter @dc/redis-adapter build && pnpm --filter @dc/bench run redis-adapter
  */
+
+import { EventEmitter } from 'node:events';
 import { createEntry } from '@dc/core';
 import { createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startCluster, startRedis } from '@dc/testkit';
@@ -205,5 +207,99 @@ async function cluster(): Promise<void> {
   await handle.stop();
 }
 
+/**
+ * The store's own CPU cost per read, without a network: the same reads against an in-memory
+ * fake client (its `get`/`mget` resolve at once), raw `get` + `JSON.parse` vs `store.get`.
+ * CPU time (process.cpuUsage) per key, median of 9 interleaved rounds.
+ */
+async function overhead(): Promise<void> {
+  const data = new Map<string, string>();
+  class FakeClient extends EventEmitter {
+    status = 'ready';
+    get(k: string) {
+      return Promise.resolve(data.get(k) ?? null);
+    }
+    mget(...args: unknown[]) {
+      const ks = (Array.isArray(args[0]) ? args[0] : args) as string[];
+      return Promise.resolve(ks.map((k) => data.get(k) ?? null));
+    }
+  }
+  const fake = new FakeClient();
+  const store = createRedisStore({
+    client: fake as unknown as Redis,
+    namespace: 'bench',
+    softTimeoutMs: 500,
+    hardTimeoutMs: 1_000,
+  });
+  const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
+  const rawKeys = keys.map((k) => namespacedKey('bench', k));
+  const value = {
+    id: 1,
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    roles: ['admin', 'user'],
+    score: 42.5,
+  };
+  const envelope = JSON.stringify({
+    v: 1,
+    codec: 'json',
+    expiresAt: Date.now() + 3_600_000,
+    staleAt: Date.now() + 3_600_000,
+    value,
+  });
+  for (const k of rawKeys) data.set(k, envelope);
+  if ((await store.get(keys[0] as string)) === undefined) throw new Error('overhead setup: no hit');
+  const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+  const rawBatches = batches.map((batch) => batch.map((k) => namespacedKey('bench', k)));
+  const N = 100_000;
+  const candidates: Array<[string, () => Promise<void>]> = [
+    [
+      'fake get + JSON.parse',
+      async () => {
+        for (let i = 0; i < N; i++) JSON.parse((await fake.get(rawKeys[i % 1000] as string)) as string);
+      },
+    ],
+    [
+      'store.get',
+      async () => {
+        for (let i = 0; i < N; i++) await store.get(keys[i % 1000] as string);
+      },
+    ],
+    [
+      'fake mget + JSON.parse, 100 keys',
+      async () => {
+        for (let i = 0; i < N / 100; i++)
+          for (const v of await fake.mget(rawBatches[i % 10])) JSON.parse(v as string);
+      },
+    ],
+    [
+      'store.getMany, 100 keys',
+      async () => {
+        for (let i = 0; i < N / 100; i++) await store.getMany(batches[i % 10] as string[]);
+      },
+    ],
+  ];
+  const samples = candidates.map(() => [] as number[]);
+  for (let round = 0; round < 9; round++) {
+    for (const [i, [, run]] of candidates.entries()) {
+      const before = process.cpuUsage();
+      await run();
+      const used = process.cpuUsage(before);
+      samples[i]?.push(((used.user + used.system) * 1000) / N);
+    }
+  }
+  const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)] as number;
+  console.log('\n### store CPU per key read, in-memory fake client (no network)\n');
+  console.log('| candidate | CPU ns/key | store overhead ns/key |');
+  console.log('|---|---:|---:|');
+  candidates.forEach(([name], i) => {
+    const own = median(samples[i] as number[]);
+    const base = median(samples[i - (i % 2)] as number[]);
+    console.log(`| ${name} | ${Math.round(own)} | ${i % 2 === 1 ? Math.round(own - base) : ''} |`);
+  });
+  await store.close();
+}
+
 await standalone();
 await cluster();
+await overhead();
