@@ -11,6 +11,7 @@
  * Implements `InvalidationBus` from `@dc/l1` structurally; it delivers every message to every
  * subscriber, the publisher's own included (the L1 link skips its own `origin`).
  */
+
 import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidOptionError, jsonSerializer } from '@dc/core';
 import type { Cluster, Redis } from 'ioredis';
@@ -25,6 +26,7 @@ import {
 import { openRedis } from './internal/topology';
 import { assertNamespace, namespacePrefix } from './namespace';
 import type { RedisConnection } from './options';
+import { guardReplyDepth } from './reply-depth-guard';
 
 /** Message format version (same as `@dc/l1`'s `INVALIDATION_VERSION`). */
 export const REDIS_BUS_MESSAGE_VERSION = 1;
@@ -185,6 +187,8 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
       ? undefined
       : ((publisher as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: false } as never) as Redis);
   control?.on('error', () => {});
+  guardReplyDepth(subscriber);
+  if (control !== undefined) guardReplyDepth(control);
   const detachPublisher = watchClient(publisher, { onReady() {}, onError() {} });
   subscriber.on('error', () => {});
 

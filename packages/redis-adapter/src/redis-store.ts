@@ -15,7 +15,6 @@ import { createOpRunner } from './internal/op-runner';
 import { createTopology } from './internal/topology';
 import { createKeyMapper, namespaceScanPattern } from './namespace';
 import { type RedisStoreEvent, type RedisStoreOptions, resolveRedisStoreOptions } from './options';
-import { guardReplyDepth } from './reply-depth-guard';
 
 /** Counters a {@link RedisStore} keeps since it was created. */
 export interface RedisStoreStats {
@@ -131,7 +130,6 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
   });
 
   const { backend, clients } = createTopology(resolved);
-  for (const client of clients) guardReplyDepth(client);
   const detach = clients.map((client) =>
     watchClient(client, {
       onReady: () => breaker.probeNow(),

@@ -1,4 +1,4 @@
-import { CacheUnavailableError } from '@dc/core';
+import { assertInteger, CacheUnavailableError, InvalidOptionError } from '@dc/core';
 import { Cluster, type Redis } from 'ioredis';
 import { createRespDepthScanner } from './internal/resp-depth-scanner';
 
@@ -8,6 +8,9 @@ import { createRespDepthScanner } from './internal/resp-depth-scanner';
  * overflows the stack between 2,000 and 3,000 levels, so 512 leaves a wide margin.
  */
 export const MAX_REPLY_DEPTH = 512;
+
+// Deepest limit accepted: redis-parser 3 still parses 2,000 levels on a fresh stack.
+const MAX_REPLY_DEPTH_LIMIT = 2_000;
 
 const GUARDED = Symbol.for('@dc/redis-adapter:reply-depth-guard');
 
@@ -32,13 +35,22 @@ interface RedisInternals {
  * fail-open/closed logic apply.
  *
  * Works on a `Redis` (standalone, Sentinel) or a `Cluster` (every node, present and future);
- * calling it again is a no-op. `createRedisStore` applies it to every client it uses. It relies on
+ * calling it again is a no-op. The store, bus, lock, lease store and queue apply it to every client
+ * they use. It relies on
  * ioredis 5 internals (`client.stream`, the socket's `emit`); a client that is already connected
  * with commands in flight is guarded from its next connection on.
  *
- * @param maxDepth deepest nesting accepted (array levels). @default 512
+ * @param maxDepth deepest nesting accepted (array levels, 1–2,000; the parser overflows near
+ * 3,000). @default 512
+ * @throws InvalidOptionError when `maxDepth` is not an integer in 1–2,000.
  */
 export function guardReplyDepth(client: Redis | Cluster, maxDepth: number = MAX_REPLY_DEPTH): void {
+  assertInteger(maxDepth, 'maxDepth', 1, 'redis');
+  if (maxDepth > MAX_REPLY_DEPTH_LIMIT) {
+    throw new InvalidOptionError(
+      `[dc:redis] \`maxDepth\` must be at most ${MAX_REPLY_DEPTH_LIMIT} (ioredis' parser overflows the stack near 3,000 levels), got ${maxDepth}`,
+    );
+  }
   if (client instanceof Cluster) {
     const cluster = client as Cluster & { [GUARDED]?: true };
     if (cluster[GUARDED]) return;

@@ -7,9 +7,14 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { isDcError } from '@dc/core';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRedisStore, failFastClusterOptions } from '../src/index';
+import {
+  createRedisStore,
+  failFastClusterOptions,
+  failFastRedisOptions,
+  guardReplyDepth,
+} from '../src/index';
 import { printCounters, r1, trackUnhandled } from './chaos-helpers';
 
 type Reply = (command: string[], port: number) => string;
@@ -176,4 +181,50 @@ describe('createRedisStore against a misbehaving RESP server', () => {
       });
     }
   }
+});
+
+describe('guardReplyDepth', () => {
+  it('rejects a maxDepth that is not an integer in 1–2,000 before touching the client', () => {
+    const client = new Redis({ port: 1, lazyConnect: true });
+    for (const bad of [0, 1.5, 2_001, Number.NaN]) {
+      expect(() => guardReplyDepth(client, bad)).toThrow(/maxDepth/);
+      try {
+        guardReplyDepth(client, bad);
+      } catch (error) {
+        expect(isDcError(error, 'E_INVALID_OPTION')).toBe(true);
+      }
+    }
+    client.disconnect();
+  });
+
+  it('turns a 100k-deep reply into a rejected command and a typed error event on a bare client', async () => {
+    const stub = await startStub(() => `${'*1\r\n'.repeat(100_000)}:1\r\n`);
+    stubs.push(stub);
+    const unhandled = trackUnhandled();
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: stub.port,
+      ...failFastRedisOptions(HARD),
+      lazyConnect: true,
+    });
+    const errors: unknown[] = [];
+    client.on('error', (e) => errors.push(e));
+    guardReplyDepth(client);
+    guardReplyDepth(client); // idempotent
+    await client.connect();
+    const outcome = await client.get('k').then(
+      () => 'resolved',
+      () => 'rejected',
+    );
+    client.disconnect();
+    await new Promise((r) => setTimeout(r, 50));
+    unhandled.stop();
+    expect(outcome).toBe('rejected');
+    expect(
+      errors.some(
+        (e) => isDcError(e, 'E_STORE_UNAVAILABLE') && /nested deeper than 512/.test((e as Error).message),
+      ),
+    ).toBe(true);
+    expect(unhandled.count()).toBe(0);
+  });
 });

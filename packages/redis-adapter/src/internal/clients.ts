@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { guardReplyDepth } from '../reply-depth-guard';
 
 /** A standalone client or a cluster client. */
 export type AnyClient = Redis | Cluster;
@@ -32,12 +33,14 @@ export function whenReady<T>(gate: () => Promise<void> | undefined, fn: () => Pr
 
 /**
  * Listens to a client for the store's lifetime; returns a detach function. Every client gets
- * an `error` listener, so ioredis never prints "Unhandled error event".
+ * an `error` listener, so ioredis never prints "Unhandled error event", and the reply-depth
+ * guard (FAULTS C5; it stays on after detach).
  */
 export function watchClient(
   client: AnyClient,
   handlers: { onReady(): void; onError(error: Error): void },
 ): () => void {
+  guardReplyDepth(client);
   const onReady = () => handlers.onReady();
   const onError = (error: Error) => handlers.onError(error);
   client.on('ready', onReady);
