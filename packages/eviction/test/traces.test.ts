@@ -5,6 +5,7 @@
  * that hold. The two 5M-access cache2k ORM traces and the full policy x capacity grid run in
  * `pnpm --filter @dc/bench hit-ratio`.
  */
+import { seededRandom } from '@dc/testkit';
 import { describe, expect, it } from 'vitest';
 import type { EvictionPolicy } from '../src/index';
 import { createMemoryStore } from '../src/index';
@@ -21,20 +22,13 @@ function keysOf(file: string): string[] {
   return keys;
 }
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
-}
-
 function hitsOf(policy: EvictionPolicy, file: string, capacity: number): number {
   const store = createMemoryStore<number>({
     maxEntries: capacity,
     policy,
     activeExpiry: false,
-    random: seeded(12345),
+    // The bench's generator and seed, so these replays are the README's numbers.
+    random: seededRandom(12345),
   });
   return replay(store, keysOf(file));
 }
@@ -80,14 +74,20 @@ describe("policy 'tinylfu' goals", () => {
     expect(hits).toBeLessThanOrEqual(rows.find((r) => r.size === 500)!.OPT);
   });
 
-  // At 100 entries the window is a single entry and the result swings by about +-3% of ARC's
-  // count with the admission jitter's random draws, so only the capacities with a clear margin
-  // are asserted; the README reports the 100-entry numbers.
-  it('beats ARC on lirs-multi2 at 500 entries and more', () => {
-    for (const row of reference['lirs-multi2.trace.gz']!.rows.filter((r) => r.size >= 500)) {
-      expect(hitsOf('tinylfu', 'lirs-multi2.trace.gz', row.size), `at ${row.size}`).toBeGreaterThanOrEqual(
-        row.ARC,
-      );
+  // The rows where W-TinyLFU reaches ARC's hit count in the bench (same seeded admission jitter,
+  // so the same replay). Not met, reported in the README: lirs-sprite@1000, cache2k-web07@2000
+  // and @5000, arc-oltp@15000. Some margins are thin (arc-oltp@2000: 21 hits of 914 145).
+  const goalRows: ReadonlyArray<readonly [string, readonly number[]]> = [
+    ['lirs-multi2.trace.gz', [100, 500, 1000, 1800, 3000]],
+    ['lirs-sprite.trace.gz', [100, 200, 400, 600]],
+    ['arc-oltp.trc.bin.gz', [1000, 2000, 5000, 10000]],
+    ...(hasXz() ? [['cache2k-web07.trace.xz', [100, 500, 1000]] as const] : []),
+  ];
+  it.each(goalRows)('reaches ARC on %s at the capacities where the goal is met', (file, sizes) => {
+    for (const row of reference[file]!.rows.filter((r) => sizes.includes(r.size))) {
+      const hits = hitsOf('tinylfu', file, row.size);
+      expect(hits, `at ${row.size}`).toBeGreaterThanOrEqual(row.ARC);
+      expect(hits, `at ${row.size}`).toBeLessThanOrEqual(row.OPT);
     }
   });
 });
