@@ -38,6 +38,12 @@ const load = async (key: string): Promise<User> => byKey.get(key) as User;
 // refilled from L2 every 2 s during the run (all 10k at once, since they were written together).
 const dc = createCache<User>({ ttl: TTL_MS, l1: { maxEntries: 2 * ENTRIES, defaultTtlMs: TTL_MS } });
 const dcDefault = createCache<User>({ ttl: TTL_MS, l1: { maxEntries: 2 * ENTRIES } });
+// A/B in the same run: the hit path reading the clock on every hit (L1 and facade), as before
+// `clockResolutionMs` existed.
+const dcExact = createCache<User>({
+  ttl: TTL_MS,
+  l1: { maxEntries: 2 * ENTRIES, defaultTtlMs: TTL_MS, clockResolutionMs: 0 },
+});
 const dcL2Only = createCache<User>({ ttl: TTL_MS, l1: false });
 
 const bento = new BentoCache({
@@ -51,6 +57,7 @@ for (const [i, key] of keys.entries()) {
   const user = users[i] as User;
   await dc.set(key, user);
   await dcDefault.set(key, user);
+  await dcExact.set(key, user);
   await dcL2Only.set(key, user);
   await bento.set({ key, value: user, ttl: TTL_MS });
   await cacheable.set(key, user, TTL_MS);
@@ -88,6 +95,7 @@ const getOrSetRows = await measure([
   candidate('cache-manager wrap', (key) => cacheManager.wrap(key, () => load(key), TTL_MS)),
   candidate('@dc/cache getOrSet (L1 hit)', (key) => dc.getOrSet(key, load)),
   candidate('@dc/cache getOrSet (default 2 s L1 cap)', (key) => dcDefault.getOrSet(key, load)),
+  candidate('@dc/cache getOrSet (L1 hit, clockResolutionMs: 0)', (key) => dcExact.getOrSet(key, load)),
 ]);
 printComparison(
   `getOrSet, L1 hit, ${ENTRIES} entries (ratio vs the fastest peer facade)`,
@@ -101,6 +109,7 @@ const getRows = await measure([
   candidate('cache-manager get', (key) => cacheManager.get(key)),
   candidate('@dc/cache get (L1 hit)', (key) => dc.get(key)),
   candidate('@dc/cache get (default 2 s L1 cap)', (key) => dcDefault.get(key)),
+  candidate('@dc/cache get (L1 hit, clockResolutionMs: 0)', (key) => dcExact.get(key)),
   // Not awaited: the synchronous L1 read, for code that can use it (no peer has one).
   {
     name: '@dc/cache getSync (L1 only, no await)',
@@ -142,6 +151,7 @@ await Promise.all([
   dc.close(),
   dcDefault.close(),
   dcL2Only.close(),
+  dcExact.close(),
   bento.disconnect(),
   cacheable.disconnect(),
   cacheManager.disconnect(),

@@ -31,6 +31,8 @@ const entries = keys.map((_, i) => ({
 }));
 
 const l1 = createL1Store({ maxEntries: ENTRIES, defaultTtlMs: LONG_MS });
+// A/B in the same run: the previous hit path, a clock read on every hit.
+const l1Exact = createL1Store({ maxEntries: ENTRIES, defaultTtlMs: LONG_MS, clockResolutionMs: 0 });
 const l1Clones = createL1Store({ maxEntries: ENTRIES, defaultTtlMs: LONG_MS, cloneValues: true });
 const l1NodeCache = createL1Store({ backend: 'node-cache', maxEntries: ENTRIES, defaultTtlMs: LONG_MS });
 const nodeCacheDefault = new NodeCache({ stdTTL: LONG_MS / 1000 });
@@ -40,6 +42,7 @@ const lru = new LRUCache<string, (typeof entries)[number]>({ max: ENTRIES, ttl: 
 keys.forEach((key, i) => {
   const entry = entries[i] as (typeof entries)[number];
   l1.setSync(key, entry);
+  l1Exact.setSync(key, entry);
   l1NodeCache.setSync(key, entry);
   l1Clones.setSync(key, entry);
   nodeCacheDefault.set(key, entry);
@@ -62,6 +65,7 @@ const syncRows = compare(
     syncCandidate('node-cache get (useClones: false)', (k) => nodeCacheNoClones.get(k)),
     syncCandidate('lru-cache 11 get', (k) => lru.get(k)),
     syncCandidate('@dc/l1 getSync (memory)', (k) => l1.getSync(k)),
+    syncCandidate('@dc/l1 getSync (memory, clockResolutionMs: 0)', (k) => l1Exact.getSync(k)),
     syncCandidate('@dc/l1 getSync (backend node-cache)', (k) => l1NodeCache.getSync(k)),
     syncCandidate('@dc/l1 getSync (cloneValues: true)', (k) => l1Clones.getSync(k)),
   ],
@@ -84,11 +88,12 @@ const asyncRows = await compareAsync(
     asyncCandidate('node-cache get in async fn (useClones: false)', async (k) => nodeCacheNoClones.get(k)),
     asyncCandidate('lru-cache get in async fn', async (k) => lru.get(k)),
     asyncCandidate('@dc/l1 await get (memory)', (k) => l1.get(k)),
+    asyncCandidate('@dc/l1 await get (memory, clockResolutionMs: 0)', (k) => l1Exact.get(k)),
   ],
   { baseline: 'node-cache get in async fn (default)' },
 );
 printComparison(`get-hit, awaited, ${ENTRIES} entries (ratio vs node-cache default)`, asyncRows);
 
-await Promise.all([l1.close(), l1NodeCache.close(), l1Clones.close()]);
+await Promise.all([l1.close(), l1Exact.close(), l1NodeCache.close(), l1Clones.close()]);
 nodeCacheDefault.close();
 nodeCacheNoClones.close();

@@ -50,7 +50,9 @@ export interface L1Stats {
 
 /**
  * The in-process cache tier: a {@link CacheStore} and a {@link SyncCacheStore} whose hit path
- * is one map lookup and one clock read. Never returns an entry at or past its `expiresAt`.
+ * is one map lookup and, with the default `clockResolutionMs`, a clock read about once per
+ * millisecond. Never returns an entry at or past its `expiresAt` (see `clockResolutionMs` for
+ * the one exception: an event loop blocked for more than ~16 ms).
  *
  * Writes (`set*`, `delete*`, `clear`) notify an attached invalidation bus; `fillSync` stores
  * what was read from a lower tier without notifying anyone.
