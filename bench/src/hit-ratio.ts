@@ -137,9 +137,9 @@ const belowTransitory: string[] = [];
 console.log(
   '| trace | capacity | LRU ref | ARC | OPT | ' +
     LINES.map((l) => l.name).join(' | ') +
-    ' | W-TinyLFU vs ARC |',
+    ' | transitory | W-TinyLFU vs ARC |',
 );
-console.log(`|---|---:|---:|---:|---:|${LINES.map(() => '---:|').join('')}---:|`);
+console.log(`|---|---:|---:|---:|---:|${LINES.map(() => '---:|').join('')}---:|---:|`);
 for (const [file, ref] of Object.entries(reference)) {
   if (only !== undefined && !only.some((name) => file.includes(name))) continue;
   if (file.endsWith('.xz') && !xz) {
