@@ -9,14 +9,13 @@ import {
   InvalidOptionError,
   isDcError,
   isSyncCacheStore,
-  LoaderTimeoutError,
 } from '@dc/core';
 import type { HotKeyDetector } from '@dc/hotkeys';
 import { createHotKeyDetector } from '@dc/hotkeys';
 import type { InvalidationLink, L1Store, L1StoreOptions } from '@dc/l1';
 import { attachInvalidationBus, createCoarseClock, createL1Store, resolveL1StoreOptions } from '@dc/l1';
 import type { LockToken } from '@dc/stampede';
-import { jitterTtl, shouldRecomputeEarly } from '@dc/stampede';
+import { jitterTtl, loadWithTimeout, shouldRecomputeEarly } from '@dc/stampede';
 import type { WriteBehind, WriteThrough } from '@dc/strategies';
 import { createWriteBehind, createWriteThrough } from '@dc/strategies';
 import { createEmbeddedStore, isEmbeddedStore } from './embedded-store';
@@ -382,30 +381,8 @@ function buildCache<V>(options: CacheOptions<V>, created: Array<() => unknown>):
   });
   if (unsubscribeBus !== undefined) created.push(unsubscribeBus);
 
-  const callLoader = (key: string, loader: CacheLoader<V>, hardTimeoutMs: number | undefined): Promise<V> => {
-    const controller = new AbortController();
-    const run = async () => loader(key, { signal: controller.signal });
-    if (hardTimeoutMs === undefined) return run();
-    return new Promise<V>((resolve, reject) => {
-      const timer = clock.setTimer(() => {
-        const error = new LoaderTimeoutError(
-          `[dc:${SCOPE}] loading ${describeValue(key)} took longer than \`hardTimeout\` (${hardTimeoutMs} ms)`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, hardTimeoutMs);
-      run().then(
-        (value) => {
-          timer.cancel();
-          resolve(value);
-        },
-        (error: unknown) => {
-          timer.cancel();
-          reject(error);
-        },
-      );
-    });
-  };
+  const callLoader = (key: string, loader: CacheLoader<V>, hardTimeoutMs: number | undefined): Promise<V> =>
+    loadWithTimeout(key, loader, { hardTimeoutMs, clock, optionName: 'hardTimeout', scope: SCOPE });
 
   const buildEntry = (
     value: unknown,

@@ -8,6 +8,7 @@ export {
   type LeasedLoaderOptions,
   type LeasedLoaderStats,
 } from './leased-loader';
+export { type LoadWithTimeoutOptions, loadWithTimeout } from './load-with-timeout';
 export {
   assertLeaseToken,
   createMemoryLeaseStore,

@@ -7,12 +7,12 @@ import {
   describeValue,
   InvalidOptionError,
   isSyncCacheStore,
-  LoaderTimeoutError,
   systemClock,
 } from '@dc/core';
 import type { DistributedLock, LockToken } from './distributed-lock';
 import { assertFunction, noop, SCOPE } from './internal/validate';
 import { assertJitterRatio, jitterTtl } from './jitter';
+import { loadWithTimeout } from './load-with-timeout';
 import { createReadPolicy, type ReadPolicy } from './read-policy';
 
 /** Where a reported error happened. */
@@ -263,31 +263,8 @@ export function createStaleWhileRevalidate<V = unknown>(
     }
   };
 
-  const callLoader = (key: string, loader: Loader<V>): Promise<V> => {
-    const controller = new AbortController();
-    const { hardTimeoutMs } = o;
-    if (hardTimeoutMs === undefined) return loader(key, { signal: controller.signal });
-    return new Promise<V>((resolve, reject) => {
-      const timer = clock.setTimer(() => {
-        const error = new LoaderTimeoutError(
-          `[dc:${SCOPE}] loading ${describeValue(key)} took longer than \`hardTimeoutMs\` (${hardTimeoutMs} ms)`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, hardTimeoutMs);
-      const inner = (async () => loader(key, { signal: controller.signal }))();
-      inner.then(
-        (value) => {
-          timer.cancel();
-          resolve(value);
-        },
-        (error: unknown) => {
-          timer.cancel();
-          reject(error);
-        },
-      );
-    });
-  };
+  const callLoader = (key: string, loader: Loader<V>): Promise<V> =>
+    loadWithTimeout(key, loader, { hardTimeoutMs: o.hardTimeoutMs, clock, scope: SCOPE });
 
   const readStore = async (key: string): Promise<CacheEntry<V> | undefined> => {
     try {
