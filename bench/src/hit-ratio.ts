@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MemoryStoreOptions } from '@dc/eviction';
 import { createMemoryStore } from '@dc/eviction';
+import { hasXz, loadTraceReference, readTrace, traceKeys } from '@dc/testkit';
 import { newCache } from 'transitory';
-import { hasXz, loadReference, readTraceKeys } from './eviction-traces';
 import { seededRandom } from './harness';
 
 interface Line {
@@ -129,7 +129,7 @@ function chart(title: string, series: readonly Series[]): string {
   return `${out.join('\n')}\n`;
 }
 
-const reference = loadReference();
+const reference = loadTraceReference();
 const only = process.env.HIT_RATIO_TRACES?.split(',');
 const xz = hasXz();
 let failures = 0;
@@ -146,7 +146,7 @@ for (const [file, ref] of Object.entries(reference)) {
     console.log(`| ${file} | skipped: the \`xz\` CLI is not installed | | | | |`);
     continue;
   }
-  const keys = readTraceKeys(file);
+  const keys = traceKeys(readTrace(file));
   const hits = LINES.map(() => [] as number[]);
   const transitoryHits: number[] = [];
   for (const row of ref.rows) {

@@ -5,13 +5,12 @@
  * that hold. The two 5M-access cache2k ORM traces and the full policy x capacity grid run in
  * `pnpm --filter @dc/bench hit-ratio`.
  */
-import { seededRandom } from '@dc/testkit';
+import { hasXz, loadTraceReference, readTrace, replayTrace, seededRandom, traceKeys } from '@dc/testkit';
 import { describe, expect, it } from 'vitest';
 import type { EvictionPolicy } from '../src/index';
 import { createMemoryStore } from '../src/index';
-import { hasXz, loadReference, readTrace, replay, traceKeys } from './helpers/traces';
 
-const reference = loadReference();
+const reference = loadTraceReference();
 const cache = new Map<string, string[]>();
 function keysOf(file: string): string[] {
   let keys = cache.get(file);
@@ -30,7 +29,7 @@ function hitsOf(policy: EvictionPolicy, file: string, capacity: number): number 
     // The bench's generator and seed, so these replays are the README's numbers.
     random: seededRandom(12345),
   });
-  return replay(store, keysOf(file));
+  return replayTrace(store, keysOf(file));
 }
 
 const lirs = Object.keys(reference).filter((f) => f.startsWith('lirs-'));

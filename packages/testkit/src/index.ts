@@ -23,5 +23,7 @@ export type { SentinelSetHandle, StartSentinelSetOptions } from './sentinel-set'
 export { DEFAULT_SENTINEL_SET_OPTIONS, sentinelMaster, startSentinelSet } from './sentinel-set';
 export type { TestStore, TestStoreOptions } from './test-store';
 export { createTestStore } from './test-store';
+export type { ReferenceRow, TraceReference } from './traces';
+export { hasXz, loadTraceReference, readTrace, replayTrace, TRACES_DIR, traceKeys } from './traces';
 export type { WaitForOptions } from './wait-for';
 export { waitFor } from './wait-for';

@@ -1,11 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
-/** Where the shared traces live, relative to this file (repo-root/../shared/data/traces). */
-export const TRACES_DIR = join(import.meta.dirname, '../../../../../shared/data/traces');
+/**
+ * Where the shared reference traces live: `<repo>/../shared/data/traces` (the CI clone has
+ * `shared/` beside it, as the development checkout does). Formats are in that folder's README.
+ */
+export const TRACES_DIR = join(
+  fileURLToPath(new URL('.', import.meta.url)),
+  '../../../../shared/data/traces',
+);
 
+/** One capacity's exact hit counts for LRU, ARC and Belady's OPT. */
 export interface ReferenceRow {
   readonly size: number;
   readonly LRU: number;
@@ -13,13 +21,15 @@ export interface ReferenceRow {
   readonly OPT: number;
 }
 
+/** A trace's access count, distinct keys and reference rows. */
 export interface TraceReference {
   readonly accesses: number;
   readonly unique: number;
   readonly rows: readonly ReferenceRow[];
 }
 
-export function loadReference(): Record<string, TraceReference> {
+/** `reference-hits.json`: exact hit counts per trace and capacity. */
+export function loadTraceReference(): Record<string, TraceReference> {
   return JSON.parse(readFileSync(join(TRACES_DIR, 'reference-hits.json'), 'utf8'));
 }
 
@@ -79,7 +89,7 @@ export function traceKeys(trace: Int32Array): string[] {
 }
 
 /** Replays `keys` against a store: every access a `get`, a miss `set`s the key. Returns hits. */
-export function replay(
+export function replayTrace(
   store: { get(key: string): unknown; set(key: string, value: unknown): unknown },
   keys: readonly string[],
 ): number {
