@@ -4,14 +4,11 @@
  * serving the old value within p99 <= 100 ms and max <= 500 ms of A's call returning.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { type RedisNode, startRedis } from '@dc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxOf, p99, printCounters, r1, sleep } from './chaos-helpers';
+import { bundleChildScript } from './fixtures/bundle-child';
 
 let redis: RedisNode;
 beforeAll(async () => {
@@ -21,35 +18,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function bundle(entry: string): { file: string; dir: string } {
-  const require = createRequire(import.meta.url);
-  // esbuild comes with tsup (a root devDependency); it bundles the TypeScript child script.
-  const esbuild = createRequire(require.resolve('tsup'))('esbuild') as {
-    buildSync(options: Record<string, unknown>): unknown;
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'dc-bus-'));
-  const file = join(dir, 'child.mjs');
-  esbuild.buildSync({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['@dc/source'],
-    outfile: file,
-    banner: {
-      js: "import { createRequire as __dcRequire } from 'node:module'; const require = __dcRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  });
-  return { file, dir };
-}
-
 type Message = { type: string; version?: number; at?: number };
 
 describe('createRedisBus across processes', () => {
   it('stops B and C serving an overwritten value within p99 100 ms of the write (D1)', async () => {
-    const { file, dir } = bundle('./fixtures/bus-node.ts');
+    const { file, dir } = bundleChildScript('./bus-node.ts');
     const nodes: ChildProcess[] = [];
     try {
       for (const name of ['A', 'B', 'C'])

@@ -3,11 +3,7 @@
  * (standalone), and a lock race between separate processes.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { createEntry } from '@dc/core';
 import { type RedisNode, startRedis } from '@dc/testkit';
 import { Redis } from 'ioredis';
@@ -15,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLeaseContract } from '../../stampede/test/lease-contract';
 import { runDistributedLockContract } from '../../stampede/test/lock-contract';
 import { createRedisLeaseStore, createRedisLock, namespacedKey } from '../src/index';
+import { bundleChildScript } from './fixtures/bundle-child';
 
 let redis: RedisNode;
 let client: Redis;
@@ -55,34 +52,9 @@ describe('createRedisLeaseStore', () => {
   });
 });
 
-/** Bundles the child script (TypeScript + workspace sources) into one CommonJS file. */
-function bundleChild(): { file: string; dir: string } {
-  const require = createRequire(import.meta.url);
-  // esbuild comes with tsup (a root devDependency); it bundles the TypeScript child script.
-  const esbuild = createRequire(require.resolve('tsup'))('esbuild') as {
-    buildSync(options: Record<string, unknown>): unknown;
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'dc-lock-race-'));
-  const file = join(dir, 'lock-child.mjs');
-  esbuild.buildSync({
-    entryPoints: [fileURLToPath(new URL('./fixtures/lock-child.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['@dc/source'],
-    outfile: file,
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  });
-  return { file, dir };
-}
-
 describe('createRedisLock across processes', () => {
   it('grants the lock to exactly one of four racing processes', async () => {
-    const { file, dir } = bundleChild();
+    const { file, dir } = bundleChildScript('./lock-child.ts');
     const key = `race-${Date.now()}`;
     try {
       const children = Array.from({ length: 4 }, () =>

@@ -5,11 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { isDcError } from '@dc/core';
 import { type RedisNode, startRedis } from '@dc/testkit';
 import { Redis } from 'ioredis';
@@ -19,6 +15,7 @@ import { runWriteQueueContract } from '../../strategies/test/write-queue-contrac
 import { createRedisStreamQueue } from '../src/index';
 import { printCounters, r1, sleep } from './chaos-helpers';
 import { APPLY_SCRIPT } from './fixtures/apply-script';
+import { bundleChildScript } from './fixtures/bundle-child';
 
 let redis: RedisNode;
 let client: Redis;
@@ -40,30 +37,6 @@ runWriteQueueContract(
   },
   { idleMs: 100 },
 );
-
-function bundle(entry: string): { file: string; dir: string } {
-  const require = createRequire(import.meta.url);
-  // esbuild comes with tsup (a root devDependency); it bundles the TypeScript child script.
-  const esbuild = createRequire(require.resolve('tsup'))('esbuild') as {
-    buildSync(options: Record<string, unknown>): unknown;
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'dc-queue-'));
-  const file = join(dir, 'child.mjs');
-  esbuild.buildSync({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['@dc/source'],
-    outfile: file,
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  });
-  return { file, dir };
-}
 
 describe('createRedisStreamQueue', () => {
   it('rejects a full queue with E_BACKPRESSURE instead of trimming', async () => {
@@ -88,7 +61,7 @@ describe('createRedisStreamQueue', () => {
       model.set(key, i);
       versionToKey.set(queued.version, key);
     }
-    const { file, dir } = bundle('./fixtures/queue-consumer.ts');
+    const { file, dir } = bundleChildScript('./queue-consumer.ts');
     let pendingAtKill = 0;
     try {
       const child = fork(file, [String(redis.port), stream, 'doomed'], { stdio: 'ignore' });
