@@ -44,6 +44,11 @@ const dcExact = createCache<User>({
   ttl: TTL_MS,
   l1: { maxEntries: 2 * ENTRIES, defaultTtlMs: TTL_MS, clockResolutionMs: 0 },
 });
+// A/B in the same run: the L1's memory store on a null-prototype object key index.
+const dcObject = createCache<User>({
+  ttl: TTL_MS,
+  l1: { maxEntries: 2 * ENTRIES, defaultTtlMs: TTL_MS, keyIndex: 'object' },
+});
 const dcL2Only = createCache<User>({ ttl: TTL_MS, l1: false });
 
 const bento = new BentoCache({
@@ -58,6 +63,7 @@ for (const [i, key] of keys.entries()) {
   await dc.set(key, user);
   await dcDefault.set(key, user);
   await dcExact.set(key, user);
+  await dcObject.set(key, user);
   await dcL2Only.set(key, user);
   await bento.set({ key, value: user, ttl: TTL_MS });
   await cacheable.set(key, user, TTL_MS);
@@ -96,6 +102,7 @@ const getOrSetRows = await measure([
   candidate('@dc/cache getOrSet (L1 hit)', (key) => dc.getOrSet(key, load)),
   candidate('@dc/cache getOrSet (default 2 s L1 cap)', (key) => dcDefault.getOrSet(key, load)),
   candidate('@dc/cache getOrSet (L1 hit, clockResolutionMs: 0)', (key) => dcExact.getOrSet(key, load)),
+  candidate("@dc/cache getOrSet (L1 hit, keyIndex: 'object')", (key) => dcObject.getOrSet(key, load)),
 ]);
 printComparison(
   `getOrSet, L1 hit, ${ENTRIES} entries (ratio vs the fastest peer facade)`,
@@ -110,6 +117,7 @@ const getRows = await measure([
   candidate('@dc/cache get (L1 hit)', (key) => dc.get(key)),
   candidate('@dc/cache get (default 2 s L1 cap)', (key) => dcDefault.get(key)),
   candidate('@dc/cache get (L1 hit, clockResolutionMs: 0)', (key) => dcExact.get(key)),
+  candidate("@dc/cache get (L1 hit, keyIndex: 'object')", (key) => dcObject.get(key)),
   // Not awaited: the synchronous L1 read, for code that can use it (no peer has one).
   {
     name: '@dc/cache getSync (L1 only, no await)',
@@ -152,6 +160,7 @@ await Promise.all([
   dcDefault.close(),
   dcL2Only.close(),
   dcExact.close(),
+  dcObject.close(),
   bento.disconnect(),
   cacheable.disconnect(),
   cacheManager.disconnect(),

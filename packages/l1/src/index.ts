@@ -18,11 +18,18 @@ export { assertInvalidation, INVALIDATION_VERSION, isInvalidation } from './inva
 export type {
   L1BackendName,
   L1InvalidationOptions,
+  L1KeyIndex,
   L1Policy,
   L1StoreOptions,
   ResolvedL1StoreOptions,
 } from './l1-options';
-export { DEFAULT_L1_STORE_OPTIONS, L1_BACKENDS, L1_POLICIES, resolveL1StoreOptions } from './l1-options';
+export {
+  DEFAULT_L1_STORE_OPTIONS,
+  L1_BACKENDS,
+  L1_KEY_INDEXES,
+  L1_POLICIES,
+  resolveL1StoreOptions,
+} from './l1-options';
 export type { FillToken, L1Stats, L1Store } from './l1-store';
 export { createL1Store } from './l1-store';
 export { ENTRY_OVERHEAD_BYTES, estimateSize } from './size-of';

@@ -9,8 +9,8 @@ import {
   InvalidOptionError,
   systemClock,
 } from '@dc/core';
-import type { EvictionPolicy } from '@dc/eviction';
-import { EVICTION_POLICIES } from '@dc/eviction';
+import type { EvictionPolicy, KeyIndexKind } from '@dc/eviction';
+import { EVICTION_POLICIES, KEY_INDEX_KINDS } from '@dc/eviction';
 import type { AttachInvalidationBusOptions } from './attach-invalidation-bus';
 import type { InvalidationBus } from './invalidation';
 import { estimateSize } from './size-of';
@@ -26,6 +26,12 @@ export type L1Policy = EvictionPolicy;
 
 /** Eviction policies of the `'memory'` backend (`@dc/eviction`'s `EVICTION_POLICIES`). */
 export const L1_POLICIES: readonly L1Policy[] = EVICTION_POLICIES;
+
+/** One of {@link L1_KEY_INDEXES}: `@dc/eviction`'s `KeyIndexKind`. */
+export type L1KeyIndex = KeyIndexKind;
+
+/** Key indexes of the `'memory'` backend (`@dc/eviction`'s `KEY_INDEX_KINDS`). */
+export const L1_KEY_INDEXES: readonly L1KeyIndex[] = KEY_INDEX_KINDS;
 
 /** Wires an L1 to an invalidation bus at construction; see `attachInvalidationBus`. */
 export interface L1InvalidationOptions extends AttachInvalidationBusOptions {
@@ -75,6 +81,14 @@ export interface L1StoreOptions<V = unknown> {
   /** Eviction policy of the `'memory'` backend (not used by `'node-cache'`, which evicts in write order). @default 'lru' */
   policy?: L1Policy;
   /**
+   * Key → slot index of the `'memory'` backend (`@dc/eviction`'s `keyIndex`): `'map'` is a `Map`;
+   * `'object'` is a null-prototype object, faster on hits but slower on new-key inserts and
+   * evictions and more bytes per entry. Any string key (`__proto__`, `'1'`/`'01'`) behaves the
+   * same with either. Not used by `'node-cache'`.
+   * @default 'map'
+   */
+  keyIndex?: L1KeyIndex;
+  /**
    * How many recent key changes `fillSync` remembers to refuse fills that raced a write;
    * a fill older than the oldest remembered change is refused. @default 10000
    */
@@ -107,6 +121,7 @@ export const DEFAULT_L1_STORE_OPTIONS = Object.freeze({
   maxKeyLength: DEFAULT_MAX_KEY_LENGTH,
   cloneValues: false,
   policy: 'lru' as L1Policy,
+  keyIndex: 'map' as L1KeyIndex,
   maxTrackedChanges: 10_000,
 });
 
@@ -122,6 +137,7 @@ export interface ResolvedL1StoreOptions<V = unknown> {
   readonly cloneValues: boolean;
   readonly maxKeyLength: number;
   readonly policy: L1Policy;
+  readonly keyIndex: L1KeyIndex;
   readonly maxTrackedChanges: number;
   readonly clock: Clock;
   readonly clockResolutionMs: number;
@@ -139,6 +155,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'cloneValues',
   'maxKeyLength',
   'policy',
+  'keyIndex',
   'maxTrackedChanges',
   'clock',
   'clockResolutionMs',
@@ -184,6 +201,9 @@ export function resolveL1StoreOptions<V>(options: L1StoreOptions<V> = {}): Resol
   assertOneOf(merged.policy, L1_POLICIES, 'policy', 'l1');
   if (backend === 'node-cache' && defined.policy !== undefined)
     fail(`\`policy\` applies to \`backend: 'memory'\` only; node-cache evicts in write order`);
+  assertOneOf(merged.keyIndex, L1_KEY_INDEXES, 'keyIndex', 'l1');
+  if (backend === 'node-cache' && defined.keyIndex !== undefined)
+    fail(`\`keyIndex\` applies to \`backend: 'memory'\` only; node-cache keeps its own index`);
   if (typeof merged.cloneValues !== 'boolean')
     fail(`\`cloneValues\` must be a boolean, got ${describeValue(merged.cloneValues)}`);
   const sizeOf = defined.sizeOf ?? (estimateSize as (value: V) => number);
@@ -220,6 +240,7 @@ export function resolveL1StoreOptions<V>(options: L1StoreOptions<V> = {}): Resol
     cloneValues: merged.cloneValues,
     maxKeyLength,
     policy: merged.policy,
+    keyIndex: merged.keyIndex,
     maxTrackedChanges: merged.maxTrackedChanges,
     clock,
     clockResolutionMs,

@@ -150,6 +150,7 @@ export function createL1Store<V = unknown>(options: L1StoreOptions<V> = {}): L1S
           maxEntries: resolved.maxEntries,
           maxBytes,
           policy: resolved.policy,
+          keyIndex: resolved.keyIndex,
           clock,
           clockResolutionMs: resolved.clockResolutionMs,
           onRemove,

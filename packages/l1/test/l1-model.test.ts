@@ -12,7 +12,7 @@ import { createL1Store, L1_BACKENDS, L1_POLICIES } from '../src/index';
 const SEED = 20_261_127;
 const RUNS = 1_000;
 const START = 1_700_000_000_000;
-const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', '__proto__', 'constructor', 'toString'] as const;
+const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', '__proto__', 'constructor', 'toString', '1', '01'] as const;
 
 interface ModelEntry {
   readonly entry: CacheEntry<string>;
@@ -210,6 +210,22 @@ describe('createL1Store model (memory backend, clockResolutionMs 5)', () => {
     runModel('memory', {
       exact: true,
       options: { defaultTtlMs: 5_000, maxEntries: 64, maxBytes: 64 * 1024, clockResolutionMs: 5 },
+    });
+  });
+});
+
+describe("createL1Store model (memory backend, keyIndex 'object')", () => {
+  it('agrees with a Map model exactly when nothing needs evicting', () => {
+    runModel('memory', {
+      exact: true,
+      options: { keyIndex: 'object', defaultTtlMs: 5_000, maxEntries: 64, maxBytes: 64 * 1024 },
+    });
+  });
+
+  it('stays within budget and never returns a wrong or expired entry under pressure', () => {
+    runModel('memory', {
+      exact: false,
+      options: { keyIndex: 'object', defaultTtlMs: 5_000, maxEntries: 4, maxBytes: 600 },
     });
   });
 });

@@ -1,7 +1,13 @@
 import { createManualClock, isDcError, systemClock } from '@dc/core';
 import { describe, expect, it } from 'vitest';
 import type { L1StoreOptions } from '../src/index';
-import { createL1Store, DEFAULT_L1_STORE_OPTIONS, estimateSize, resolveL1StoreOptions } from '../src/index';
+import {
+  createL1Store,
+  DEFAULT_L1_STORE_OPTIONS,
+  estimateSize,
+  L1_KEY_INDEXES,
+  resolveL1StoreOptions,
+} from '../src/index';
 import { loadNodeCache, NODE_CACHE_INSTALL } from '../src/internal/node-cache-backend';
 
 const errorOf = (fn: () => unknown): Error & { code?: string } => {
@@ -36,6 +42,13 @@ describe('resolveL1StoreOptions', () => {
     expect(DEFAULT_L1_STORE_OPTIONS.defaultTtlMs).toBeLessThanOrEqual(5_000);
   });
 
+  it('defaults keyIndex to map and accepts every L1_KEY_INDEXES value', () => {
+    expect(resolveL1StoreOptions().keyIndex).toBe('map');
+    for (const keyIndex of L1_KEY_INDEXES)
+      expect(resolveL1StoreOptions({ keyIndex }).keyIndex).toBe(keyIndex);
+    expect([...L1_KEY_INDEXES].sort()).toEqual(['map', 'object']);
+  });
+
   it('treats undefined options as absent', () => {
     expect(resolveL1StoreOptions({ maxEntries: undefined }).maxEntries).toBe(
       DEFAULT_L1_STORE_OPTIONS.maxEntries,
@@ -58,6 +71,9 @@ describe('resolveL1StoreOptions', () => {
     ['backend', { backend: 'redis' }],
     ['policy', { policy: 'fifo' }],
     ['policy', { backend: 'node-cache', policy: 'lfu' }],
+    ['keyIndex', { keyIndex: 'hash' }],
+    ['keyIndex', { keyIndex: 1 }],
+    ['keyIndex', { backend: 'node-cache', keyIndex: 'object' }],
     ['cloneValues', { cloneValues: 'yes' }],
     ['sizeOf', { sizeOf: 12 }],
     ['clock', { clock: { now: () => 0 } }],
@@ -94,6 +110,65 @@ describe('createL1Store', () => {
         'E_INVALID_OPTION',
       ),
     ).toBe(true);
+  });
+});
+
+describe('createL1Store keyIndex', () => {
+  const ODD_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '1', '01', '0', '-0', 'a'];
+  const entry = (value: string) => ({ value, expiresAt: 2_000_000, staleAt: 2_000_000 });
+  const make = (keyIndex: 'map' | 'object', maxEntries = 64) =>
+    createL1Store<string>({ keyIndex, maxEntries, clock: createManualClock(1_000_000) });
+
+  it.each(L1_KEY_INDEXES)('finds no inherited name in an empty L1 with keyIndex %s', (keyIndex) => {
+    const l1 = make(keyIndex);
+    for (const key of ODD_KEYS) {
+      expect(l1.getSync(key)).toBeUndefined();
+      expect(l1.deleteSync(key)).toBe(false);
+    }
+    expect(l1.size).toBe(0);
+    void l1.close();
+  });
+
+  it.each(L1_KEY_INDEXES)(
+    'keeps prototype-named and integer-like keys apart with keyIndex %s',
+    (keyIndex) => {
+      const l1 = make(keyIndex);
+      for (const key of ODD_KEYS) l1.setSync(key, entry(`v:${key}`));
+      expect(l1.size).toBe(ODD_KEYS.length);
+      for (const key of ODD_KEYS) expect(l1.getSync(key)?.value).toBe(`v:${key}`);
+      expect(l1.deleteSync('1')).toBe(true);
+      expect(l1.getSync('1')).toBeUndefined();
+      expect(l1.getSync('01')?.value).toBe('v:01');
+      expect(l1.deleteSync('__proto__')).toBe(true);
+      expect(l1.getSync('constructor')?.value).toBe('v:constructor');
+      expect(l1.size).toBe(ODD_KEYS.length - 2);
+      void l1.close();
+    },
+  );
+
+  it.each(L1_KEY_INDEXES)('evicts prototype-named keys cleanly with keyIndex %s', (keyIndex) => {
+    const l1 = make(keyIndex, 3);
+    for (const key of ODD_KEYS) l1.setSync(key, entry(`v:${key}`));
+    const listed = [...l1.keys()];
+    expect(l1.size).toBe(3);
+    expect(listed).toHaveLength(3);
+    for (const key of listed) expect(l1.getSync(key)?.value).toBe(`v:${key}`);
+    expect(l1.stats().evictions).toBe(ODD_KEYS.length - 3);
+    void l1.close();
+  });
+
+  it('passes keyIndex to the store: object lists integer-like keys first, map in write order', () => {
+    const order = ['b', '10', 'a', '2', '02'];
+    const byMap = make('map');
+    const byObject = make('object');
+    for (const key of order) {
+      byMap.setSync(key, entry(key));
+      byObject.setSync(key, entry(key));
+    }
+    expect([...byMap.keys()]).toEqual(order);
+    expect([...byObject.keys()]).toEqual(['2', '10', 'b', 'a', '02']);
+    void byMap.close();
+    void byObject.close();
   });
 });
 

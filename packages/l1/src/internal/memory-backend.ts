@@ -3,7 +3,7 @@ import type { MemoryStore } from '@dc/eviction';
 import { createMemoryStore } from '@dc/eviction';
 import type { CoarseClock } from '../coarse-clock';
 import { createCoarseClock } from '../coarse-clock';
-import type { L1Policy } from '../l1-options';
+import type { L1KeyIndex, L1Policy } from '../l1-options';
 import type { L1Backend, RemovalListener, Slot } from './backend';
 
 /** Options of {@link MemoryBackend}. */
@@ -11,6 +11,7 @@ export interface MemoryBackendOptions {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly policy: L1Policy;
+  readonly keyIndex: L1KeyIndex;
   readonly clock: Clock;
   /** Reuse one clock reading on the hit path for this long (ms); 0: read it on every hit. */
   readonly clockResolutionMs: number;
@@ -32,7 +33,7 @@ export class MemoryBackend<V> implements L1Backend<V> {
   private readonly setOptions = { expiresAt: 1, size: 0 };
 
   constructor(options: MemoryBackendOptions) {
-    const { maxEntries, maxBytes, policy, clock, clockResolutionMs, onRemove } = options;
+    const { maxEntries, maxBytes, policy, keyIndex, clock, clockResolutionMs, onRemove } = options;
     this.clock = clock;
     this.onRemove = onRemove;
     this.coarse =
@@ -42,6 +43,7 @@ export class MemoryBackend<V> implements L1Backend<V> {
       maxEntries,
       ...(Number.isFinite(maxBytes) ? { maxBytes, sizeOf: () => 0 } : {}),
       policy,
+      keyIndex,
       // With a coarse clock the store judges expiry by a reading up to `guardMs` old; `get`
       // re-checks the deadlines that reading cannot vouch for.
       clock: this.coarse ?? clock,
