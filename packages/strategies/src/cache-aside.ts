@@ -1,9 +1,7 @@
 import type { CacheEntry, CacheStore, Clock, DataSource } from '@dc/core';
 import {
-  assertDataSource,
   assertNonNegativeMs,
   assertOneOf,
-  assertTtlMs,
   assertValidKey,
   createEntry,
   InvalidOptionError,
@@ -13,7 +11,7 @@ import type { StrategyEventListener } from './events';
 import type { CacheErrorPolicy } from './internal/cache-error';
 import { CACHE_ERROR_POLICIES, toCacheError } from './internal/cache-error';
 import { notify } from './internal/notify';
-import { assertClock, assertOptionalFunction, assertStore, SCOPE, stripUndefined } from './internal/options';
+import { assertClock, assertOptionalFunction, resolveSharedOptions, SCOPE } from './internal/options';
 
 /** Options for {@link createCacheAside}. */
 export interface CacheAsideOptions<V> {
@@ -68,17 +66,12 @@ export type ResolvedCacheAsideOptions<V> = Readonly<
  * @throws InvalidOptionError (`E_INVALID_OPTION`) naming the bad option.
  */
 export function resolveCacheAsideOptions<V>(options: CacheAsideOptions<V>): ResolvedCacheAsideOptions<V> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] cache-aside options must be an object`);
-  }
-  const resolved = {
-    ...DEFAULT_CACHE_ASIDE_OPTIONS,
-    ...stripUndefined(options),
-  } as ResolvedCacheAsideOptions<V>;
-  assertStore(resolved.store);
-  assertDataSource(resolved.dataSource, ['load'], SCOPE);
-  assertTtlMs(resolved.ttlMs, 'ttlMs', SCOPE);
-  assertNonNegativeMs(resolved.graceMs, 'graceMs', SCOPE);
+  const resolved = resolveSharedOptions<ResolvedCacheAsideOptions<V>>(
+    'cache-aside',
+    DEFAULT_CACHE_ASIDE_OPTIONS,
+    options,
+    ['load'],
+  );
   assertNonNegativeMs(resolved.negativeTtlMs, 'negativeTtlMs', SCOPE);
   const factor = resolved.refreshAheadFactor;
   if (typeof factor !== 'number' || !(factor === 0 || (factor > 0 && factor < 1))) {

@@ -1,6 +1,5 @@
 import type { CacheStore, Clock, DataSource, Random, TimerHandle } from '@dc/core';
 import {
-  assertDataSource,
   assertInteger,
   assertNonNegativeMs,
   assertOneOf,
@@ -18,7 +17,7 @@ import type { CacheErrorPolicy } from './internal/cache-error';
 import { CACHE_ERROR_POLICIES, toCacheError } from './internal/cache-error';
 import { KeyMutex } from './internal/key-mutex';
 import { notify } from './internal/notify';
-import { assertClock, assertOptionalFunction, assertStore, SCOPE, stripUndefined } from './internal/options';
+import { assertClock, assertOptionalFunction, resolveSharedOptions, SCOPE } from './internal/options';
 import { createMemoryWriteQueue } from './memory-write-queue';
 import type { QueuedWrite, WriteQueue, WriteQueueStats, WriteRequest } from './write-queue';
 
@@ -130,17 +129,12 @@ const BACKPRESSURE_POLICIES: readonly BackpressurePolicy[] = ['reject', 'write-t
  * @throws InvalidOptionError (`E_INVALID_OPTION`) naming the bad option.
  */
 export function resolveWriteBehindOptions<V>(options: WriteBehindOptions<V>): ResolvedWriteBehindOptions<V> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] write-behind options must be an object`);
-  }
-  const resolved = {
-    ...DEFAULT_WRITE_BEHIND_OPTIONS,
-    ...stripUndefined(options),
-  } as ResolvedWriteBehindOptions<V>;
-  assertStore(resolved.store);
-  assertDataSource(resolved.dataSource, ['save', 'delete'], SCOPE);
-  assertTtlMs(resolved.ttlMs, 'ttlMs', SCOPE);
-  assertNonNegativeMs(resolved.graceMs, 'graceMs', SCOPE);
+  const resolved = resolveSharedOptions<ResolvedWriteBehindOptions<V>>(
+    'write-behind',
+    DEFAULT_WRITE_BEHIND_OPTIONS,
+    options,
+    ['save', 'delete'],
+  );
   assertInteger(resolved.maxQueueSize, 'maxQueueSize', 1, SCOPE);
   assertInteger(resolved.batchSize, 'batchSize', 1, SCOPE);
   assertTtlMs(resolved.flushIntervalMs, 'flushIntervalMs', SCOPE);

@@ -1,21 +1,11 @@
 import type { CacheEntry, CacheStore, Clock, DataSource } from '@dc/core';
-import {
-  assertDataSource,
-  assertNonNegativeMs,
-  assertOneOf,
-  assertTtlMs,
-  assertValidKey,
-  ClosedError,
-  createEntry,
-  InvalidOptionError,
-  systemClock,
-} from '@dc/core';
+import { assertOneOf, assertValidKey, ClosedError, createEntry, systemClock } from '@dc/core';
 import type { StrategyEventListener } from './events';
 import type { CacheErrorPolicy } from './internal/cache-error';
 import { CACHE_ERROR_POLICIES, toCacheError } from './internal/cache-error';
 import { KeyMutex } from './internal/key-mutex';
 import { notify } from './internal/notify';
-import { assertClock, assertOptionalFunction, assertStore, SCOPE, stripUndefined } from './internal/options';
+import { assertClock, assertOptionalFunction, resolveSharedOptions, SCOPE } from './internal/options';
 
 /** Options for {@link createWriteThrough}. */
 export interface WriteThroughOptions<V> {
@@ -59,17 +49,12 @@ export type ResolvedWriteThroughOptions<V> = Readonly<
 export function resolveWriteThroughOptions<V>(
   options: WriteThroughOptions<V>,
 ): ResolvedWriteThroughOptions<V> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`[dc:${SCOPE}] write-through options must be an object`);
-  }
-  const resolved = {
-    ...DEFAULT_WRITE_THROUGH_OPTIONS,
-    ...stripUndefined(options),
-  } as ResolvedWriteThroughOptions<V>;
-  assertStore(resolved.store);
-  assertDataSource(resolved.dataSource, ['save', 'delete'], SCOPE);
-  assertTtlMs(resolved.ttlMs, 'ttlMs', SCOPE);
-  assertNonNegativeMs(resolved.graceMs, 'graceMs', SCOPE);
+  const resolved = resolveSharedOptions<ResolvedWriteThroughOptions<V>>(
+    'write-through',
+    DEFAULT_WRITE_THROUGH_OPTIONS,
+    options,
+    ['save', 'delete'],
+  );
   assertOneOf(resolved.onCacheError, CACHE_ERROR_POLICIES, 'onCacheError', SCOPE);
   assertClock(resolved.clock);
   assertOptionalFunction(resolved.onEvent, 'onEvent');

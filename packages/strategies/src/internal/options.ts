@@ -1,5 +1,13 @@
-import type { CacheStore, Clock } from '@dc/core';
-import { assertCacheStore, assertClock as assertClockIn, assertFunction } from '@dc/core';
+import type { CacheStore, Clock, DataSourceMethod } from '@dc/core';
+import {
+  assertCacheStore,
+  assertClock as assertClockIn,
+  assertDataSource,
+  assertFunction,
+  assertNonNegativeMs,
+  assertTtlMs,
+  InvalidOptionError,
+} from '@dc/core';
 
 /** Every message from this package starts with `[dc:strategies]`. */
 export const SCOPE = 'strategies';
@@ -26,4 +34,35 @@ export function assertStore(store: unknown): asserts store is CacheStore<unknown
 /** Throws `E_INVALID_OPTION` unless `value` is undefined or a function. */
 export function assertOptionalFunction(value: unknown, name: string): void {
   if (value !== undefined) assertFunction(value, name, SCOPE);
+}
+
+/** The options every strategy shares, as resolved. */
+interface SharedStrategyOptions {
+  readonly store: unknown;
+  readonly dataSource: unknown;
+  readonly ttlMs: unknown;
+  readonly graceMs: unknown;
+}
+
+/**
+ * Merges `options` over `defaults` (an `undefined` option keeps its default) and validates what
+ * every strategy shares: the store, the data-source methods this strategy calls, `ttlMs` and
+ * `graceMs`. Each resolver then checks its own options.
+ * @throws InvalidOptionError (`E_INVALID_OPTION`) naming the bad option.
+ */
+export function resolveSharedOptions<R extends SharedStrategyOptions>(
+  strategy: string,
+  defaults: object,
+  options: unknown,
+  sourceMethods: readonly DataSourceMethod[],
+): R {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`[dc:${SCOPE}] ${strategy} options must be an object`);
+  }
+  const resolved = { ...defaults, ...stripUndefined(options) } as R;
+  assertStore(resolved.store);
+  assertDataSource(resolved.dataSource, sourceMethods, SCOPE);
+  assertTtlMs(resolved.ttlMs, 'ttlMs', SCOPE);
+  assertNonNegativeMs(resolved.graceMs, 'graceMs', SCOPE);
+  return resolved;
 }
