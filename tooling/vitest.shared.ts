@@ -11,6 +11,8 @@ export function dcProject(name: string, extra: { testTimeout?: number; fileParal
     test: {
       name,
       include: ['test/**/*.test.ts'],
+      // Tier N fault scenarios (FAULTS.md) run on demand through `pnpm test:faults`, not in CI.
+      exclude: ['test/faults/**', '**/node_modules/**'],
       testTimeout: extra.testTimeout ?? 20_000,
       hookTimeout: 60_000,
       ...(extra.fileParallelism === undefined ? {} : { fileParallelism: extra.fileParallelism }),
