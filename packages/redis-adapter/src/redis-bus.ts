@@ -172,13 +172,17 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
   const publisher: AnyClient =
     options.client ?? openRedis(options.connection as RedisConnection, publishTimeoutMs);
   // The subscriber keeps its own small offline queue so SUBSCRIBE can be sent before it connects;
-  // ioredis re-subscribes by itself after every reconnect.
+  // ioredis re-subscribes by itself after every reconnect. It speaks RESP2 on purpose: ioredis 6
+  // defaults to RESP3, where redirected tracking invalidations arrive as `invalidate` pushes that
+  // it silently drops (ioredis 5 ignores both options).
   const subscriberName = `dc-bus-${randomUUID()}`;
   const subscriber = (publisher as Redis).duplicate({
     enableOfflineQueue: true,
     autoResubscribe: true,
     lazyConnect: false,
     connectionName: subscriberName,
+    protocol: 2,
+    replyMapping: 'legacy',
   } as never) as AnyClient;
   // Tracking is switched on by a separate connection (a RESP2 subscriber cannot run CLIENT
   // commands), redirecting to the subscriber, found by its connection name.

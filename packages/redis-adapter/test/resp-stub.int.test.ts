@@ -68,7 +68,9 @@ async function startStub(reply: Reply): Promise<{ port: number; server: Server; 
       pending = rest;
       for (const command of commands) {
         const name = (command[0] ?? '').toUpperCase();
-        if (name === 'INFO') socket.write(bulk('# Server\r\nredis_version:7.0.15\r\nloading:0\r\n'));
+        // A RESP2-only server, like Redis 5: ioredis 6 then falls back from RESP3.
+        if (name === 'HELLO') socket.write("-ERR unknown command 'HELLO'\r\n");
+        else if (name === 'INFO') socket.write(bulk('# Server\r\nredis_version:7.0.15\r\nloading:0\r\n'));
         else if (name === 'CLUSTER') {
           socket.write(
             `*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n${bulk('127.0.0.1')}:${port}\r\n${bulk('stub-node-id')}`,
