@@ -1,5 +1,15 @@
-export type { CircuitBreaker, CircuitBreakerOptions, CircuitState } from './circuit-breaker';
-export { createCircuitBreaker, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker';
+export type {
+  BreakerRegistry,
+  BreakerRegistryOptions,
+  CircuitBreaker,
+  CircuitBreakerOptions,
+  CircuitState,
+} from './circuit-breaker';
+export {
+  createBreakerRegistry,
+  createCircuitBreaker,
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+} from './circuit-breaker';
 export {
   failFastClusterOptions,
   failFastRedisOptions,

@@ -60,15 +60,23 @@ export interface KetamaShard {
 
 /** Events the store reports through `onEvent`. */
 export type RedisStoreEvent =
-  | { readonly type: 'store:error'; readonly op: string; readonly error: unknown }
+  | {
+      readonly type: 'store:error';
+      readonly op: string;
+      readonly error: unknown;
+      /** The node the op went to (its breaker's name). */
+      readonly node?: string;
+    }
   | {
       readonly type: 'store:timeout';
       readonly op: string;
       readonly stage: 'soft' | 'hard';
       readonly elapsedMs: number;
+      readonly node?: string;
     }
-  | { readonly type: 'store:short-circuit'; readonly op: string }
-  | { readonly type: 'store:breaker'; readonly state: CircuitState }
+  | { readonly type: 'store:short-circuit'; readonly op: string; readonly node?: string }
+  /** `node`: whose breaker changed (`host:port`, `sentinel:<name>`, or `*` for `clear()` across nodes). */
+  | { readonly type: 'store:breaker'; readonly state: CircuitState; readonly node: string }
   | { readonly type: 'store:poisoned'; readonly key: string; readonly reason: string }
   | {
       readonly type: 'store:replication';

@@ -7,7 +7,7 @@ import {
   defineStore,
   isDcError,
 } from '@dc/core';
-import { type CircuitState, createCircuitBreaker } from './circuit-breaker';
+import { type CircuitBreaker, type CircuitState, createBreakerRegistry } from './circuit-breaker';
 import { createEnvelopeCodec } from './codec';
 import type { StoredWrite } from './internal/backend';
 import { watchClient } from './internal/clients';
@@ -34,8 +34,10 @@ export interface RedisStoreStats {
   poisoned: number;
   /** Writes that fewer replicas than `waitReplicas` acknowledged. */
   replicationShortfalls: number;
-  /** Current circuit-breaker state. */
+  /** The worst breaker state over all nodes (`open` if any node's breaker is open). */
   breaker: CircuitState;
+  /** Each node's breaker state (`host:port`; one entry for standalone and Sentinel). */
+  breakers: Record<string, CircuitState>;
 }
 
 /** A {@link CacheStore} over Redis with fail-fast behaviour and counters. */
@@ -74,6 +76,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     poisoned: 0,
     replicationShortfalls: 0,
     breaker: 'closed',
+    breakers: {},
   };
   const emit = (event: RedisStoreEvent) => {
     if (onEvent === undefined) return;
@@ -95,44 +98,48 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     return true;
   };
 
-  const breaker = createCircuitBreaker({
+  // One breaker per node: a dead cluster node or Ketama shard refuses only the keys it serves.
+  const breakers = createBreakerRegistry({
     failureThreshold: resolved.breakerFailureThreshold,
     openMs: resolved.breakerOpenMs,
     clock,
-    onStateChange: (state) => {
-      stats.breaker = state;
-      emit({ type: 'store:breaker', state });
-    },
+    onStateChange: (node, state) => emit({ type: 'store:breaker', state, node }),
   });
+  const { backend, clients, nodeOfClient } = createTopology(resolved);
+  const { onlyNode } = backend;
+  // With one node every op shares its breaker (the runner's default); with several, each op
+  // names its node's breaker.
+  const onlyBreaker = onlyNode === undefined ? undefined : breakers.get(onlyNode);
+  const breakerOf = (redisKey: string): CircuitBreaker =>
+    onlyBreaker ?? breakers.get(backend.nodeOf(redisKey));
   const runner = createOpRunner({
     failOpen: failMode === 'open',
     softTimeoutMs: resolved.softTimeoutMs,
     hardTimeoutMs: resolved.hardTimeoutMs,
     clock,
-    breaker,
+    breaker: onlyBreaker,
     scope: name,
     hooks: {
-      onError(op, error) {
+      onError(op, error, node) {
         stats.errors++;
         reportError(error);
-        emit({ type: 'store:error', op, error });
+        emit({ type: 'store:error', op, error, node });
       },
-      onTimeout(op, stage, elapsedMs) {
+      onTimeout(op, stage, elapsedMs, node) {
         if (stage === 'soft') stats.softTimeouts++;
         else stats.hardTimeouts++;
-        emit({ type: 'store:timeout', op, stage, elapsedMs });
+        emit({ type: 'store:timeout', op, stage, elapsedMs, node });
       },
-      onShortCircuit(op) {
+      onShortCircuit(op, node) {
         stats.shortCircuits++;
-        emit({ type: 'store:short-circuit', op });
+        emit({ type: 'store:short-circuit', op, node });
       },
     },
   });
 
-  const { backend, clients } = createTopology(resolved);
   const detach = clients.map((client) =>
     watchClient(client, {
-      onReady: () => breaker.probeNow(),
+      onReady: () => breakers.probeNow(nodeOfClient(client)),
       onError: (error) => {
         if (!reportError(error)) emit({ type: 'store:client-error', error });
       },
@@ -162,7 +169,8 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       stats.misses++;
       emit({ type: 'store:poisoned', key: userKey, reason: (error as Error).message });
       // The entry can never be served; dropping it stops every later read paying the parse.
-      runner.run('delete', 'write', 0, () => backend.unlink([redisKey ?? key(userKey)])).catch(() => {});
+      const target = redisKey ?? key(userKey);
+      runner.run('delete', 'write', 0, () => backend.unlink([target]), 0, breakerOf(target)).catch(() => {});
       return undefined;
     }
     // Redis keeps a key until now > PXAT; the contract ends it at expiresAt.
@@ -192,28 +200,92 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     Math.ceil(entry.expiresAt),
   ];
 
+  /** Positions of `redisKeys` per node (multi-node topologies), so each group meets its node's breaker. */
+  const groupByNode = (redisKeys: readonly string[]): Map<string, number[]> => {
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < redisKeys.length; i++) {
+      const node = backend.nodeOf(redisKeys[i] as string);
+      const group = groups.get(node);
+      if (group === undefined) groups.set(node, [i]);
+      else group.push(i);
+    }
+    return groups;
+  };
+  const pick = <T>(items: readonly T[], positions: readonly number[]): T[] =>
+    positions.length === items.length ? (items as T[]) : positions.map((i) => items[i] as T);
+
   const fetchOne = (userKey: string) => backend.get(key(userKey));
   const fetchMany = (redisKeys: readonly string[]) => backend.mget(redisKeys);
   const decodeOne = (payload: string | null, userKey: string) => decode(userKey, undefined, payload);
-  const readOne = (userKey: string): Promise<CacheEntry<V> | undefined> =>
-    runner.read('get', userKey, fetchOne, decodeOne);
+  const readOne =
+    onlyNode === undefined
+      ? (userKey: string): Promise<CacheEntry<V> | undefined> =>
+          runner.read('get', userKey, fetchOne, decodeOne, breakerOf(key(userKey)))
+      : (userKey: string): Promise<CacheEntry<V> | undefined> =>
+          runner.read('get', userKey, fetchOne, decodeOne);
+  /** Decodes one node's replies into `entries` (`positions`: where they go; undefined: in order). */
+  const decodeBatch = (
+    entries: Array<CacheEntry<V> | undefined>,
+    userKeys: readonly string[],
+    redisKeys: readonly string[],
+    positions: readonly number[] | undefined,
+    payloads: ReadonlyArray<string | null> | null,
+  ): void => {
+    const n = positions === undefined ? userKeys.length : positions.length;
+    if (payloads === null) {
+      stats.misses += n;
+      if (positions === undefined) entries.fill(undefined);
+      return;
+    }
+    const now = clock.now();
+    for (let j = 0; j < n; j++) {
+      const i = positions === undefined ? j : (positions[j] as number);
+      entries[i] = decode(userKeys[i] as string, redisKeys[i] as string, payloads[j] ?? null, now);
+    }
+  };
   const readMany = (userKeys: readonly string[]): Promise<Array<CacheEntry<V> | undefined>> => {
     const count = userKeys.length;
     if (count === 0) return Promise.resolve([]);
     const redisKeys = new Array<string>(count);
     for (let i = 0; i < count; i++) redisKeys[i] = key(userKeys[i] as string);
-    return runner.read('getMany', redisKeys, fetchMany, (payloads) => {
-      const entries = new Array<CacheEntry<V> | undefined>(count);
-      if (payloads === null) {
-        stats.misses += count;
-        return entries.fill(undefined);
-      }
-      const now = clock.now();
-      for (let i = 0; i < count; i++) {
-        entries[i] = decode(userKeys[i] as string, redisKeys[i] as string, payloads[i] ?? null, now);
-      }
-      return entries;
-    });
+    const entries = new Array<CacheEntry<V> | undefined>(count);
+    if (onlyNode !== undefined) {
+      return runner.read('getMany', redisKeys, fetchMany, (payloads) => {
+        decodeBatch(entries, userKeys, redisKeys, undefined, payloads);
+        return entries;
+      });
+    }
+    entries.fill(undefined);
+    const reads: Promise<unknown>[] = [];
+    for (const [node, positions] of groupByNode(redisKeys)) {
+      reads.push(
+        runner.read(
+          'getMany',
+          pick(redisKeys, positions),
+          fetchMany,
+          (payloads) => decodeBatch(entries, userKeys, redisKeys, positions, payloads),
+          breakers.get(node),
+        ),
+      );
+    }
+    return Promise.all(reads).then(() => entries);
+  };
+  /** Runs `write` once per node group of `redisKeys`, each under its node's breaker. */
+  const perNode = <R>(
+    op: string,
+    redisKeys: readonly string[],
+    fallback: R,
+    write: (positions: readonly number[]) => Promise<R>,
+  ): Promise<R[]> => {
+    if (onlyNode !== undefined) {
+      const all = redisKeys.map((_, i) => i);
+      return runner.run(op, 'write', fallback, () => write(all), writeExtraMs).then((r) => [r]);
+    }
+    const runs: Promise<R>[] = [];
+    for (const [node, positions] of groupByNode(redisKeys)) {
+      runs.push(runner.run(op, 'write', fallback, () => write(positions), writeExtraMs, breakers.get(node)));
+    }
+    return Promise.all(runs);
   };
   let closed = false;
   const { maxKeyLength } = resolved;
@@ -224,16 +296,25 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       get: readOne,
       async set(userKey, entry) {
         const write = toWrite(userKey, entry);
-        const replicas = await runner.run('set', 'write', -1, () => backend.set(write), writeExtraMs);
+        const replicas = await runner.run(
+          'set',
+          'write',
+          -1,
+          () => backend.set(write),
+          writeExtraMs,
+          breakerOf(write[0]),
+        );
         checkReplicas(userKey, replicas);
       },
       async delete(userKey) {
+        const redisKey = key(userKey);
         const removed = await runner.run(
           'delete',
           'write',
           0,
-          () => backend.unlink([key(userKey)]),
+          () => backend.unlink([redisKey]),
           writeExtraMs,
+          breakerOf(redisKey),
         );
         return removed > 0;
       },
@@ -244,12 +325,14 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
           undefined,
           () => backend.scanUnlink(namespaceScanPattern(namespace)),
           30_000,
+          // It spans every node: on a multi-node topology it has a breaker of its own.
+          onlyBreaker ?? breakers.get('*'),
         );
       },
       async close() {
         closed = true;
         runner.close();
-        breaker.dispose();
+        breakers.dispose();
         for (const off of detach) off();
         await backend.close();
       },
@@ -258,13 +341,21 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
         if (entries.length === 0) return;
         // Encode everything first: a value that cannot be encoded rejects the batch before I/O.
         const writes = entries.map(([k, entry]) => toWrite(k, entry));
-        const replicas = await runner.run('setMany', 'write', -1, () => backend.mset(writes), writeExtraMs);
-        checkReplicas(entries[0]?.[0] as string, replicas);
+        const replicas = await perNode(
+          'setMany',
+          writes.map(([redisKey]) => redisKey),
+          -1,
+          (positions) => backend.mset(pick(writes, positions)),
+        );
+        checkReplicas(entries[0]?.[0] as string, Math.min(...replicas));
       },
       async deleteMany(userKeys) {
         if (userKeys.length === 0) return 0;
         const redisKeys = [...new Set(userKeys)].map(key);
-        return runner.run('deleteMany', 'write', 0, () => backend.unlink(redisKeys), writeExtraMs);
+        const removed = await perNode('deleteMany', redisKeys, 0, (positions) =>
+          backend.unlink(pick(redisKeys, positions)),
+        );
+        return removed.reduce((a, b) => a + b, 0);
       },
     },
     { maxKeyLength: resolved.maxKeyLength },
@@ -290,7 +381,9 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     }
     return readMany(userKeys);
   };
-  return Object.assign(store, { stats: (): RedisStoreStats => ({ ...stats }) });
+  return Object.assign(store, {
+    stats: (): RedisStoreStats => ({ ...stats, breaker: breakers.state, breakers: breakers.states() }),
+  });
 }
 
 /** True when `error` is the store's typed unavailability error. */

@@ -6,6 +6,13 @@ export type StoredWrite = readonly [key: string, payload: string, pxat: number];
  * with the client's error (the store's runner applies timeouts, breaker and fail mode).
  */
 export interface Backend {
+  /**
+   * The node that serves `key` (an address, or the backend's one name): the store keeps one
+   * circuit breaker per node, so a dead node refuses only its own keys.
+   */
+  nodeOf(key: string): string;
+  /** Set when every key lives on one node: one breaker, batches are never split. */
+  readonly onlyNode: string | undefined;
   get(key: string): Promise<string | null>;
   /** Values in key order. */
   mget(keys: readonly string[]): Promise<Array<string | null>>;

@@ -129,6 +129,11 @@ export function createClusterBackend(config: {
   };
 
   return {
+    // The slot's primary as the slot table names it (`host:port`); before the first slot
+    // refresh, one shared name.
+    nodeOf: (key) =>
+      (cluster as unknown as { slots: Array<string[] | undefined> }).slots[keySlot(key)]?.[0] ?? 'cluster',
+    onlyNode: undefined,
     get: (key) =>
       ready(() =>
         direct(

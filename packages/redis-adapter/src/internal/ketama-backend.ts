@@ -13,6 +13,8 @@ export function createKetamaBackend(config: {
 }): Backend {
   const { ring, nodes } = config;
   const nodeOf = (key: string): Backend => nodes.get(ring.getNode(key)) as Backend;
+  // With one node every key maps to it; the store can skip the ring per op.
+  const onlyNode = nodes.size === 1 ? ([...nodes.keys()][0] as string) : undefined;
   const split = <T>(items: readonly T[], keyOf: (item: T) => string): Map<Backend, Array<[T, number]>> => {
     const groups = new Map<Backend, Array<[T, number]>>();
     items.forEach((item, i) => {
@@ -26,6 +28,8 @@ export function createKetamaBackend(config: {
   const minReplicas = (values: number[]) => (values.length === 0 ? -1 : Math.min(...values));
 
   return {
+    nodeOf: (key) => ring.getNode(key),
+    onlyNode,
     get: (key) => nodeOf(key).get(key),
     async mget(keys) {
       const out: Array<string | null> = new Array(keys.length).fill(null);

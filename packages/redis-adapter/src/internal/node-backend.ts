@@ -15,6 +15,8 @@ import { createReadyGate, whenReady } from './clients';
  * (a new connection has nothing to wait for; FAULTS B10).
  */
 export function createNodeBackend(config: {
+  /** Breaker name of this node (its address, or the Sentinel master's name). */
+  node: string;
   writer: Redis;
   reader?: () => Redis;
   wait?: WaitPolicy | undefined;
@@ -44,7 +46,10 @@ export function createNodeBackend(config: {
     });
   };
 
+  const node = config.node;
   return {
+    nodeOf: () => node,
+    onlyNode: node,
     get(key) {
       // The common case (one connection, ready) without the closures `read` allocates.
       if (readerOf === undefined && writerGate() === undefined) return writer.get(key);

@@ -4,11 +4,11 @@ import type { CircuitBreaker } from '../circuit-breaker';
 /** Reads fall back at the soft timeout in fail-open mode; writes always wait for the hard one. */
 export type OpKind = 'read' | 'write';
 
-/** What the runner reports; the store turns these into events and counters. */
+/** What the runner reports (`node`: the name of the op's breaker); the store turns these into events and counters. */
 export interface OpRunnerHooks {
-  onError(op: string, error: unknown): void;
-  onTimeout(op: string, stage: 'soft' | 'hard', elapsedMs: number): void;
-  onShortCircuit(op: string): void;
+  onError(op: string, error: unknown, node: string | undefined): void;
+  onTimeout(op: string, stage: 'soft' | 'hard', elapsedMs: number, node: string | undefined): void;
+  onShortCircuit(op: string, node: string | undefined): void;
 }
 
 interface PendingOp {
@@ -17,6 +17,8 @@ interface PendingOp {
   readonly startedAt: number;
   readonly softAt: number;
   readonly hardAt: number;
+  /** The breaker of the node the op went to. */
+  readonly breaker: CircuitBreaker;
   // Released (see `release`) once settled: the FIFO can hold a settled op until the next tick,
   // and must not keep its promise and result (a 100-entry batch) alive that long.
   fallback: unknown;
@@ -33,7 +35,15 @@ interface PendingOp {
 
 /** Settles every op by its deadlines, feeds the breaker, and applies fail-open / fail-closed. */
 export interface OpRunner {
-  run<T>(op: string, kind: OpKind, fallback: T, exec: () => Promise<T>, extraMs?: number): Promise<T>;
+  /** `breaker`: the op's node's breaker (default: the runner's). */
+  run<T>(
+    op: string,
+    kind: OpKind,
+    fallback: T,
+    exec: () => Promise<T>,
+    extraMs?: number,
+    breaker?: CircuitBreaker,
+  ): Promise<T>;
   /**
    * A read (fallback `null`): `exec(arg)` fetches, and its result (or the fallback) goes through
    * `map(value, arg)` before the promise resolves. One promise per op instead of two for
@@ -44,6 +54,7 @@ export interface OpRunner {
     arg: A,
     exec: (arg: A) => Promise<T | null>,
     map: (value: T | null, arg: A) => R,
+    breaker?: CircuitBreaker,
   ): Promise<R>;
   /** Settles everything still pending (fail-open: fallback; fail-closed: `E_CLOSED`). */
   close(): void;
@@ -64,11 +75,13 @@ export function createOpRunner(config: {
   softTimeoutMs: number;
   hardTimeoutMs: number;
   clock: Clock;
-  breaker: CircuitBreaker;
+  /** Used by ops that name no breaker of their own (then every op must name one). */
+  breaker?: CircuitBreaker;
   hooks: OpRunnerHooks;
   scope: string;
 }): OpRunner {
-  const { failOpen, softTimeoutMs, hardTimeoutMs, clock, breaker, hooks, scope } = config;
+  const { failOpen, softTimeoutMs, hardTimeoutMs, clock, hooks, scope } = config;
+  const defaultBreaker = config.breaker;
   let queue: PendingOp[] = [];
   let head = 0;
   let softCursor = 0;
@@ -135,9 +148,9 @@ export function createOpRunner(config: {
       }
       if (p.softAt > now) break;
       softCursor++;
-      hooks.onTimeout(p.op, 'soft', now - p.startedAt);
+      hooks.onTimeout(p.op, 'soft', now - p.startedAt, p.breaker.name);
       p.counted = true;
-      breaker.onFailure();
+      p.breaker.onFailure();
       if (failOpen && p.kind === 'read') fail(p, new Error('soft timeout'));
     }
     while (head < queue.length) {
@@ -148,8 +161,8 @@ export function createOpRunner(config: {
       }
       if (p.hardAt > now) break;
       head++;
-      hooks.onTimeout(p.op, 'hard', now - p.startedAt);
-      if (!p.counted) breaker.onFailure();
+      hooks.onTimeout(p.op, 'hard', now - p.startedAt, p.breaker.name);
+      if (!p.counted) p.breaker.onFailure();
       fail(
         p,
         new CacheUnavailableError(
@@ -199,10 +212,11 @@ export function createOpRunner(config: {
     extraMs: number,
     map: ((value: unknown, arg: unknown) => unknown) | undefined,
     arg: unknown,
+    breaker: CircuitBreaker,
   ): Promise<unknown> => {
     if (closed) return Promise.reject(new ClosedError(`[dc:${scope}] store is closed`));
     if (!breaker.tryAcquire()) {
-      hooks.onShortCircuit(op);
+      hooks.onShortCircuit(op, breaker.name);
       if (failOpen) {
         try {
           return Promise.resolve(map === undefined ? fallback : map(fallback, arg));
@@ -212,7 +226,7 @@ export function createOpRunner(config: {
       }
       return Promise.reject(
         new CacheUnavailableError(
-          `[dc:${scope}] ${op} refused: the circuit breaker is open after repeated Redis failures`,
+          `[dc:${scope}] ${op} refused: the circuit breaker${breaker.name === undefined ? '' : ` of ${breaker.name}`} is open after repeated Redis failures`,
         ),
       );
     }
@@ -230,6 +244,7 @@ export function createOpRunner(config: {
         startedAt: now,
         softAt: now + softTimeoutMs + extraMs,
         hardAt: now + hardTimeoutMs + extraMs,
+        breaker,
         fallback,
         resolve,
         reject,
@@ -251,7 +266,7 @@ export function createOpRunner(config: {
         (error: unknown) => {
           if (p.settled) return;
           if (!p.counted) breaker.onFailure();
-          hooks.onError(op, error);
+          hooks.onError(op, error, breaker.name);
           if (failOpen) {
             release(p);
             trimHead();
@@ -272,14 +287,23 @@ export function createOpRunner(config: {
   };
 
   return {
-    run<T>(op: string, kind: OpKind, fallback: T, exec: () => Promise<T>, extraMs = 0): Promise<T> {
-      return start(op, kind, fallback, exec, extraMs, undefined, undefined) as Promise<T>;
+    run<T>(
+      op: string,
+      kind: OpKind,
+      fallback: T,
+      exec: () => Promise<T>,
+      extraMs = 0,
+      breaker?: CircuitBreaker,
+    ): Promise<T> {
+      const guard = (breaker ?? defaultBreaker) as CircuitBreaker;
+      return start(op, kind, fallback, exec, extraMs, undefined, undefined, guard) as Promise<T>;
     },
     read<A, T, R>(
       op: string,
       arg: A,
       exec: (arg: A) => Promise<T | null>,
       map: (value: T | null, arg: A) => R,
+      breaker?: CircuitBreaker,
     ): Promise<R> {
       return start(
         op,
@@ -289,6 +313,7 @@ export function createOpRunner(config: {
         0,
         map as (value: unknown, arg: unknown) => unknown,
         arg,
+        (breaker ?? defaultBreaker) as CircuitBreaker,
       ) as Promise<R>;
     },
     close() {

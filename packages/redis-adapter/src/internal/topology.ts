@@ -12,6 +12,17 @@ import { createNodeBackend } from './node-backend';
 export interface Topology {
   readonly backend: Backend;
   readonly clients: readonly AnyClient[];
+  /** The node a client serves, whose breaker probes when it reconnects; undefined: every node's. */
+  readonly nodeOfClient: (client: AnyClient) => string | undefined;
+}
+
+const EVERY_NODE = (): undefined => undefined;
+
+/** `host:port` of a standalone client, or `sentinel:<name>` for one that follows a Sentinel master. */
+export function nodeName(client: Redis): string {
+  const { host, port, sentinels, name } = client.options;
+  if (Array.isArray(sentinels) && sentinels.length > 0) return `sentinel:${name ?? 'mymaster'}`;
+  return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
 }
 
 /** Opens a standalone connection with the fail-fast defaults under the user's options. */
@@ -41,11 +52,13 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
             close: async () => {},
           }),
           clients: [client],
+          nodeOfClient: EVERY_NODE,
         };
       }
       return {
-        backend: createNodeBackend({ writer: client, wait, close: async () => {} }),
+        backend: createNodeBackend({ node: nodeName(client), writer: client, wait, close: async () => {} }),
         clients: [client],
+        nodeOfClient: EVERY_NODE,
       };
     }
     case 'connection': {
@@ -56,6 +69,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
       const owned: AnyClient[] = [writer, ...replicas];
       return {
         backend: createNodeBackend({
+          node: nodeName(writer),
           writer,
           reader: replicas.length === 0 ? undefined : replicaPicker(writer, replicas, options.readFrom),
           wait,
@@ -64,6 +78,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           },
         }),
         clients: owned,
+        nodeOfClient: EVERY_NODE,
       };
     }
     case 'sentinel': {
@@ -87,6 +102,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
       const owned: AnyClient[] = [writer, ...replicas];
       return {
         backend: createNodeBackend({
+          node: `sentinel:${name}`,
           writer,
           reader: replicaPicker(writer, replicas, options.readFrom),
           wait,
@@ -95,6 +111,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           },
         }),
         clients: owned,
+        nodeOfClient: EVERY_NODE,
       };
     }
     case 'cluster': {
@@ -115,6 +132,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           close: () => closeOwnedClient(cluster),
         }),
         clients: [cluster],
+        nodeOfClient: EVERY_NODE,
       };
     }
     case 'shards': {
@@ -122,6 +140,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
       const owned: AnyClient[] = [];
       const clients: AnyClient[] = [];
       const nodes = new Map<string, Backend>();
+      const addressOf = new Map<AnyClient, string>();
       const servers = shards.map((shard) => {
         const connection = shard.connection;
         const borrowed = connection instanceof Redis || isRedisLike(connection);
@@ -131,7 +150,8 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
         if (!borrowed) owned.push(client);
         clients.push(client);
         const address = `${client.options.host ?? '127.0.0.1'}:${client.options.port ?? 6379}`;
-        nodes.set(address, createNodeBackend({ writer: client, wait, close: async () => {} }));
+        addressOf.set(client, address);
+        nodes.set(address, createNodeBackend({ node: address, writer: client, wait, close: async () => {} }));
         return shard.name === undefined
           ? { address, weight: shard.weight ?? 1 }
           : { address, weight: shard.weight ?? 1, name: shard.name };
@@ -145,6 +165,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           },
         }),
         clients,
+        nodeOfClient: (client) => addressOf.get(client),
       };
     }
   }
