@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { assertInteger } from '@dc/core';
+import { assertInteger, InvalidOptionError } from '@dc/core';
 import { requireRedisBinaries } from './binaries';
 import { type RedisNode, startRedis } from './redis-node';
 import type { RespReply } from './resp-reply';
@@ -16,6 +16,20 @@ export interface StartClusterOptions {
   password?: string;
   /** How long to wait for `cluster_state:ok` and synced replicas after creation (ms). @default 20000 */
   readyTimeoutMs?: number;
+}
+
+/** Options for {@link RedisClusterHandle.reshard}. */
+export interface ReshardOptions {
+  /** Primary that gives up slots (its lowest-numbered ones, as redis-cli picks them). */
+  readonly from: RedisNode;
+  /** Primary that takes them. */
+  readonly to: RedisNode;
+  /** How many slots to move (1–16384). */
+  readonly slots: number;
+  /** Keys per `MIGRATE` (redis-cli `--cluster-pipeline`); 1 makes each slot's move slowest. @default 10 */
+  readonly pipeline?: number;
+  /** Give up (and kill redis-cli) after this long (ms). @default 60000 */
+  readonly timeoutMs?: number;
 }
 
 /** One contiguous slot range and the nodes serving it. */
@@ -42,6 +56,23 @@ export interface RedisClusterHandle {
   primaryForSlot(slot: number): Promise<RedisNode>;
   /** Resolves once every running node reports `cluster_state:ok` and every running replica's link is up. */
   waitForHealthy(timeoutMs?: number): Promise<void>;
+  /** The node's cluster node id (`CLUSTER MYID`), which `nodes.conf` keeps across restarts. */
+  nodeId(node: RedisNode): Promise<string>;
+  /**
+   * Moves `slots` slots with their keys from one primary to another while the cluster stays
+   * online (`redis-cli --cluster reshard … --cluster-yes`: per slot `SETSLOT IMPORTING/MIGRATING`,
+   * `MIGRATE` in batches of `pipeline` keys, then `SETSLOT NODE`; clients meanwhile get ASK for
+   * keys already moved and MOVED once the slot is done). Resolves with redis-cli's output.
+   * @throws InvalidOptionError (`E_INVALID_OPTION`) for a bad count; Error when redis-cli fails.
+   */
+  reshard(options: ReshardOptions): Promise<string>;
+  /**
+   * Restarts `nodes` (default: every killed node) all at once, each on its own
+   * port and dir, so it comes back with its id, role and slots from `nodes.conf` (and no data:
+   * the harness runs without persistence). Resolves once each answers PING; use
+   * {@link RedisClusterHandle.waitForHealthy} to know the cluster serves again.
+   */
+  restartNodes(nodes?: readonly RedisNode[]): Promise<void>;
   /** Stops every node and removes their dirs. Idempotent. */
   stop(): Promise<void>;
 }
@@ -75,7 +106,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     await run(redisCli, [
-      ...(password === undefined ? [] : ['-a', password, '--no-auth-warning']),
+      ...authArgs(password),
       '--cluster',
       'create',
       ...nodes.map((node) => `127.0.0.1:${node.port}`),
@@ -139,6 +170,40 @@ function createHandle(nodes: RedisNode[]): RedisClusterHandle {
         what: 'cluster_state:ok on every running node, every replica link up and listed in CLUSTER SLOTS',
       });
     },
+    async nodeId(node) {
+      return (await node.command('CLUSTER', 'MYID')).trim();
+    },
+    async reshard({ from, to, slots, pipeline = 10, timeoutMs = 60_000 }) {
+      assertInteger(slots, 'slots', 1, 'testkit');
+      if (slots > 16_384) throw new InvalidOptionError('[dc:testkit] `slots` must be at most 16384');
+      assertInteger(pipeline, 'pipeline', 1, 'testkit');
+      assertInteger(timeoutMs, 'timeoutMs', 1, 'testkit');
+      const { redisCli } = requireRedisBinaries();
+      const [fromId, toId] = await Promise.all([handle.nodeId(from), handle.nodeId(to)]);
+      return run(
+        redisCli,
+        [
+          ...authArgs(from.password),
+          '--cluster',
+          'reshard',
+          `127.0.0.1:${from.port}`,
+          '--cluster-from',
+          fromId,
+          '--cluster-to',
+          toId,
+          '--cluster-slots',
+          String(slots),
+          '--cluster-pipeline',
+          String(pipeline),
+          '--cluster-yes',
+        ],
+        timeoutMs,
+      );
+    },
+    async restartNodes(which) {
+      const targets = which ?? nodes.filter((node) => node.state === 'killed');
+      await Promise.all(targets.map((node) => node.restart()));
+    },
     stop() {
       stopping ??= Promise.all(nodes.map((node) => node.stop())).then(() => undefined);
       return stopping;
@@ -192,9 +257,13 @@ function parseSlots(reply: RespReply, nodeAt: (port: unknown) => RedisNode | und
   return ranges.sort((a, b) => a.start - b.start);
 }
 
-function run(file: string, args: string[]): Promise<string> {
+function authArgs(password: string | undefined): string[] {
+  return password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+}
+
+function run(file: string, args: string[], timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(file, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error) {
         reject(
           new Error(`[dc:testkit] ${file} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`),
