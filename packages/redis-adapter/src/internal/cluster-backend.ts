@@ -66,10 +66,15 @@ export function createClusterBackend(config: {
     return batches.values();
   };
 
-  /** Runs one pipeline per node; a failed group (or a node we cannot reach directly) falls back. */
+  /**
+   * Runs one pipeline per node; a failed group (or a node we cannot reach directly) falls back.
+   * `addGroup` returns how many commands it queued for its group: a group fails, and is retried
+   * through the cluster client (which follows MOVED/ASK), if any of its own replies is an error.
+   * A group's value is the reply of its first command.
+   */
   const perNode = async <T, R>(
     batches: Iterable<NodeBatch<T>>,
-    addGroup: (pipeline: ReturnType<Redis['pipeline']>, group: T[]) => void,
+    addGroup: (pipeline: ReturnType<Redis['pipeline']>, group: T[]) => number,
     fallback: (group: T[]) => Promise<R>,
     onResult: (group: T[], value: R) => void,
   ): Promise<void> => {
@@ -81,13 +86,22 @@ export function createClusterBackend(config: {
         continue;
       }
       const pipeline = node.pipeline();
-      for (const group of list) addGroup(pipeline, group);
+      const offsets: number[] = [];
+      let queued = 0;
+      for (const group of list) {
+        offsets.push(queued);
+        queued += addGroup(pipeline, group);
+      }
       work.push(
         pipeline.exec().then(async (results) => {
           await Promise.all(
             list.map(async (group, i) => {
-              const [error, value] = results?.[i] ?? [new Error('no reply')];
-              onResult(group, error ? await fallback(group) : (value as R));
+              const from = offsets[i] as number;
+              const to = i + 1 < offsets.length ? (offsets[i + 1] as number) : queued;
+              let failed = false;
+              for (let at = from; at < to && !failed; at++)
+                failed = !results?.[at] || Boolean(results[at]?.[0]);
+              onResult(group, failed ? await fallback(group) : (results?.[from]?.[1] as R));
             }),
           );
         }),
@@ -148,7 +162,10 @@ export function createClusterBackend(config: {
         const out: Array<string | null> = new Array(keys.length).fill(null);
         await perNode<(typeof indexed)[number], Array<string | null>>(
           batchByNode(indexed, ([key]) => key, true),
-          (pipeline, group) => pipeline.mget(...group.map(([key]) => key)),
+          (pipeline, group) => {
+            pipeline.mget(...group.map(([key]) => key));
+            return 1;
+          },
           (group) => cluster.mget(...group.map(([key]) => key)),
           (group, values) =>
             group.forEach(([, i], j) => {
@@ -195,6 +212,7 @@ export function createClusterBackend(config: {
           batchByNode(writes, ([key]) => key, false),
           (pipeline, group) => {
             for (const [key, payload, pxat] of group) pipeline.set(key, payload, 'PXAT', pxat);
+            return group.length;
           },
           (group) =>
             Promise.all(group.map(([key, payload, pxat]) => cluster.set(key, payload, 'PXAT', pxat))),
@@ -216,7 +234,10 @@ export function createClusterBackend(config: {
         let removed = 0;
         await perNode<string, number>(
           batchByNode(keys, (key) => key, false),
-          (pipeline, group) => pipeline.unlink(...group),
+          (pipeline, group) => {
+            pipeline.unlink(...group);
+            return 1;
+          },
           (group) => cluster.unlink(...group),
           (_group, count) => {
             removed += count;
