@@ -125,6 +125,7 @@ describe('W3: write-behind app SIGKILLed with entries pending, K = 10,000', () =
       const keys = Array.from({ length: KEYS }, (_, k) => `user:${k}`);
       const cached = await cache.getMany(keys);
       const cacheMismatches = cached.filter((e, k) => e?.value.v !== expected(k)).length;
+      const cacheMisses = cached.filter((e) => e === undefined).length;
       await cache.close();
 
       const drainMs = drained.drainMs as number;
@@ -163,6 +164,7 @@ describe('W3: write-behind app SIGKILLed with entries pending, K = 10,000', () =
         drainCoalesced: drained.metrics?.coalesced ?? -1,
         drainRetries: drained.metrics?.retried ?? -1,
         cacheMismatches,
+        cacheMisses,
       });
       expect(acked).toMatchObject({ count: K, errors: 0, unhandled: 0 });
       expect(drained).toMatchObject({ remaining: 0, unhandled: 0 });

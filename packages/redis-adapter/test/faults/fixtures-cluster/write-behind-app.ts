@@ -4,9 +4,11 @@
  * argv: port, stream, mode, K, keyCount, holdMs.
  *
  * - `doomed`: writes K values (keyCount keys, K / keyCount rounds, 32 lanes, each key's rounds
- *   in order), reports `acked` once every `set` resolved, and keeps flushing. Each batch, once
- *   applied to the source, is reported (`applied`) and held `holdMs` before the flusher acks
- *   it, so the parent's SIGKILL lands with the batch applied but still pending in the stream.
+ *   in order), reports `acked` once every `set` resolved, and keeps flushing. The flusher runs
+ *   alongside the writers for its first EARLY_BATCHES batches, then waits for them to finish,
+ *   so the kill leaves most of the queue to the restarted app however slow the box is. Each
+ *   batch, once applied to the source, is reported (`applied`) and held `holdMs` before the
+ *   flusher acks it, so the parent's SIGKILL lands with the batch applied but still pending.
  * - `recover`: the restarted app (same consumer name). Flushes until the queue is empty and
  *   reports `drained` with the time it took.
  */
@@ -29,6 +31,7 @@ const K = Number(kArg);
 const keyCount = Number(keysArg);
 const holdMs = Number(holdArg);
 const LANES = 32;
+const EARLY_BATCHES = 20;
 
 let unhandled = 0;
 process.on('unhandledRejection', () => unhandled++);
@@ -38,7 +41,14 @@ const send = (message: object) => process.send?.(message);
 const sourceClient = new Redis({ host: '127.0.0.1', port, ...failFastRedisOptions(2_000) });
 sourceClient.on('error', () => {});
 const [src, ver, stats] = sourceKeys(stream);
+let writersDone = false;
+let releaseFlusher = () => {};
+const allWritten = new Promise<void>((resolve) => {
+  releaseFlusher = resolve;
+});
+let batches = 0;
 const apply = async (entries: ReadonlyArray<readonly [string, VersionedValue]>) => {
+  if (mode === 'doomed' && !writersDone && ++batches > EARLY_BATCHES) await allWritten;
   await sourceClient.eval(
     VERSIONED_APPLY,
     3,
@@ -107,6 +117,8 @@ if (mode === 'doomed') {
     }),
   );
   send({ type: 'acked', count: K - errors, errors, unhandled, enqueueMs: performance.now() - started });
+  writersDone = true;
+  releaseFlusher();
   // The flusher keeps running until the parent's SIGKILL.
   setInterval(() => {}, 60_000);
 } else {
