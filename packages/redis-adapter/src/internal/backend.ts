@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 /** One stored write: Redis key, encoded envelope, absolute expiry (epoch ms, integer). */
 export type StoredWrite = readonly [key: string, payload: string, pxat: number];
 
@@ -61,4 +62,24 @@ export function boundedWait(replies: Promise<number>, timeoutMs: number): Promis
       },
     );
   });
+}
+
+/**
+ * Sends `WAIT` right behind an already-sent write on the same connection and resolves the replica
+ * count, but only once the write itself has been answered. Redis blocks a connection for the
+ * length of a WAIT, so with no replica to answer, a later write can sit behind earlier WAITs: the
+ * WAIT's own bound ({@link boundedWait}) starts when the write is acknowledged, and a write still
+ * unanswered is left to the operation's hard timeout — never reported as "on the primary with 0
+ * replicas" (found by the S1 fault test).
+ */
+export async function writeThenWait(
+  written: Promise<unknown>,
+  client: Pick<Redis, 'wait'>,
+  policy: WaitPolicy,
+): Promise<number> {
+  const confirmed = client.wait(policy.replicas, policy.timeoutMs);
+  // Settled below, or abandoned with the write: its rejection must not go unhandled.
+  confirmed.catch(() => undefined);
+  await written;
+  return boundedWait(confirmed, policy.timeoutMs);
 }

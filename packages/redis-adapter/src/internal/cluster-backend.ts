@@ -7,6 +7,7 @@ import {
   SCAN_COUNT,
   type StoredWrite,
   type WaitPolicy,
+  writeThenWait,
 } from './backend';
 import { createReadyGate, whenReady } from './clients';
 
@@ -192,18 +193,15 @@ export function createClusterBackend(config: {
           await cluster.set(key, payload, 'PXAT', pxat);
           return 0;
         }
-        const reply = node
-          .pipeline()
-          .set(key, payload, 'PXAT', pxat)
-          .wait(wait.replicas, wait.timeoutMs)
-          .exec()
-          .then(async (results) => {
-            const [setError] = results?.[0] ?? [new Error('no reply')];
-            if (!setError) return (results?.[1]?.[1] as number) ?? 0;
-            await cluster.set(key, payload, 'PXAT', pxat);
-            return 0;
-          });
-        return boundedWait(reply, wait.timeoutMs);
+        // A SET the slot's primary refuses (MOVED during a reshard) goes through the cluster
+        // client instead; the WAIT queued behind it on this node then counts nothing of ours.
+        let redirected = false;
+        const written = node.set(key, payload, 'PXAT', pxat).catch(async () => {
+          redirected = true;
+          await cluster.set(key, payload, 'PXAT', pxat);
+        });
+        const replicas = await writeThenWait(written, node, wait);
+        return redirected ? 0 : replicas;
       });
     },
     mset(writes: readonly StoredWrite[]) {

@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import {
   type Backend,
-  boundedWait,
   MAX_SCAN_STEPS,
   SCAN_COUNT,
   type StoredWrite,
   type WaitPolicy,
+  writeThenWait,
 } from './backend';
 import { createReadyGate, whenReady } from './clients';
 
@@ -65,27 +65,18 @@ export function createNodeBackend(config: {
           await c.set(key, payload, 'PXAT', pxat);
           return -1;
         }
-        return boundedWait(
-          execPipeline(c.pipeline().set(key, payload, 'PXAT', pxat).wait(wait.replicas, wait.timeoutMs)).then(
-            ([, replicas]) => replicas as number,
-          ),
-          wait.timeoutMs,
-        );
+        return writeThenWait(c.set(key, payload, 'PXAT', pxat), c, wait);
       });
     },
     mset(writes: readonly StoredWrite[]) {
       return write(async (c) => {
         const pipeline = c.pipeline();
         for (const [key, payload, pxat] of writes) pipeline.set(key, payload, 'PXAT', pxat);
-        if (wait !== undefined) pipeline.wait(wait.replicas, wait.timeoutMs);
         if (wait === undefined) {
           await execPipeline(pipeline);
           return -1;
         }
-        return boundedWait(
-          execPipeline(pipeline).then((results) => results[results.length - 1] as number),
-          wait.timeoutMs,
-        );
+        return writeThenWait(execPipeline(pipeline), c, wait);
       });
     },
     unlink(keys) {
