@@ -2,7 +2,7 @@ export type { ManualClock } from '@dc/core';
 export { createManualClock } from '@dc/core';
 export type { RedisBinaries } from './binaries';
 export { requireRedisBinaries } from './binaries';
-export type { RedisClusterHandle, SlotRange, StartClusterOptions } from './cluster';
+export type { RedisClusterHandle, ReshardOptions, SlotRange, StartClusterOptions } from './cluster';
 export { DEFAULT_CLUSTER_OPTIONS, startCluster } from './cluster';
 export type { ConformanceOptions, ConformanceSubject } from './conformance';
 export { DEFAULT_CONFORMANCE_OPTIONS, runCacheStoreConformance } from './conformance';
