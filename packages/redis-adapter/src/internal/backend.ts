@@ -65,21 +65,34 @@ export function boundedWait(replies: Promise<number>, timeoutMs: number): Promis
 }
 
 /**
- * Sends `WAIT` right behind an already-sent write on the same connection and resolves the replica
- * count, but only once the write itself has been answered. Redis blocks a connection for the
- * length of a WAIT, so with no replica to answer, a later write can sit behind earlier WAITs: the
- * WAIT's own bound ({@link boundedWait}) starts when the write is acknowledged, and a write still
- * unanswered is left to the operation's hard timeout — never reported as "on the primary with 0
- * replicas" (found by the S1 fault test).
+ * Sends `WAIT` right behind an already-sent write on the same connection. `result` resolves the
+ * write's reply and the replica count, but only once the write itself has been answered: Redis
+ * blocks a connection for the length of a WAIT, so with no replica to answer, a later write can
+ * sit behind earlier WAITs. The WAIT's own bound ({@link boundedWait}) starts when the write is
+ * acknowledged, and a write still unanswered is left to the operation's hard timeout — never
+ * reported as "on the primary with 0 replicas" (found by the S1 fault test). `busyUntil` settles
+ * when Redis releases the connection (the WAIT's reply).
  */
+export function sendWithWait<T>(
+  written: Promise<T>,
+  client: Pick<Redis, 'wait'>,
+  policy: WaitPolicy,
+): { result: Promise<readonly [reply: T, replicas: number]>; busyUntil: Promise<unknown> } {
+  const confirmed = client.wait(policy.replicas, policy.timeoutMs);
+  // Settled by boundedWait, or abandoned with a failed write: never an unhandled rejection.
+  confirmed.catch(() => undefined);
+  const result = written.then(
+    async (reply) => [reply, await boundedWait(confirmed, policy.timeoutMs)] as const,
+  );
+  return { result, busyUntil: confirmed };
+}
+
+/** {@link sendWithWait} for a caller that only needs the replica count. */
 export async function writeThenWait(
   written: Promise<unknown>,
   client: Pick<Redis, 'wait'>,
   policy: WaitPolicy,
 ): Promise<number> {
-  const confirmed = client.wait(policy.replicas, policy.timeoutMs);
-  // Settled below, or abandoned with the write: its rejection must not go unhandled.
-  confirmed.catch(() => undefined);
-  await written;
-  return boundedWait(confirmed, policy.timeoutMs);
+  const [, replicas] = await sendWithWait(written, client, policy).result;
+  return replicas;
 }

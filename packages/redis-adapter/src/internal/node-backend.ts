@@ -4,10 +4,12 @@ import {
   MAX_SCAN_STEPS,
   SCAN_COUNT,
   type StoredWrite,
+  sendWithWait,
   type WaitPolicy,
   writeThenWait,
 } from './backend';
 import { createReadyGate, whenReady } from './clients';
+import { createDurableLanes } from './durable-lanes';
 
 /**
  * A single primary (`writer`), optionally read through another connection (`reader()`, a
@@ -20,9 +22,18 @@ export function createNodeBackend(config: {
   writer: Redis;
   reader?: () => Redis;
   wait?: WaitPolicy | undefined;
+  /**
+   * Connections that carry the writes and WAITs of `durability: 'replicated'`, so reads and other
+   * writes never queue behind a blocking WAIT (see `createDurableLanes`). Without them, the writer.
+   */
+  durableWriters?: readonly Redis[];
   close: () => Promise<void>;
 }): Backend {
   const { writer, wait } = config;
+  const lanes =
+    wait !== undefined && config.durableWriters !== undefined && config.durableWriters.length > 0
+      ? createDurableLanes(config.durableWriters)
+      : undefined;
   const writerGate = createReadyGate(writer);
   const readerGates = new WeakMap<Redis, () => Promise<void> | undefined>();
   const readerOf = config.reader;
@@ -60,6 +71,11 @@ export function createNodeBackend(config: {
       return read((c) => c.mget(...keys));
     },
     set([key, payload, pxat]) {
+      if (lanes !== undefined && wait !== undefined) {
+        return lanes
+          .use([key], (c) => sendWithWait(c.set(key, payload, 'PXAT', pxat), c, wait))
+          .then(([, replicas]) => replicas);
+      }
       return write(async (c) => {
         if (wait === undefined) {
           await c.set(key, payload, 'PXAT', pxat);
@@ -69,6 +85,18 @@ export function createNodeBackend(config: {
       });
     },
     mset(writes: readonly StoredWrite[]) {
+      if (lanes !== undefined && wait !== undefined) {
+        return lanes
+          .use(
+            writes.map(([key]) => key),
+            (c) => {
+              const pipeline = c.pipeline();
+              for (const [key, payload, pxat] of writes) pipeline.set(key, payload, 'PXAT', pxat);
+              return sendWithWait(execPipeline(pipeline), c, wait);
+            },
+          )
+          .then(([, replicas]) => replicas);
+      }
       return write(async (c) => {
         const pipeline = c.pipeline();
         for (const [key, payload, pxat] of writes) pipeline.set(key, payload, 'PXAT', pxat);
@@ -80,6 +108,9 @@ export function createNodeBackend(config: {
       });
     },
     unlink(keys) {
+      if (lanes !== undefined && wait !== undefined) {
+        return lanes.use(keys, (c) => sendWithWait(c.unlink(...keys), c, wait)).then(([removed]) => removed);
+      }
       return write(async (c) => {
         if (wait === undefined) return c.unlink(...keys);
         const [removed] = await execPipeline(

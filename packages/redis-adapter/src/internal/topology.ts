@@ -20,7 +20,8 @@ const EVERY_NODE = (): undefined => undefined;
 
 /** `host:port` of a standalone client, or `sentinel:<name>` for one that follows a Sentinel master. */
 export function nodeName(client: Redis): string {
-  const { host, port, sentinels, name } = client.options;
+  // A duck-typed client (a test double, a wrapper) may have no `options`.
+  const { host, port, sentinels, name } = client.options ?? {};
   if (Array.isArray(sentinels) && sentinels.length > 0) return `sentinel:${name ?? 'mymaster'}`;
   return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
 }
@@ -33,12 +34,22 @@ export function openRedis(connection: RedisConnection, hardTimeoutMs: number, ex
   return url === undefined ? new Redis({ ...base, ...options }) : new Redis(url, { ...base, ...options });
 }
 
+/**
+ * Extra connections for `durability: 'replicated'` writes (see `createDurableLanes`): each WAIT
+ * blocks its connection in Redis, so durable writes run on these instead of the connection reads
+ * use. Four lets four durable writes wait for replicas at once.
+ */
+export const DURABLE_WRITE_CONNECTIONS = 4;
+
 /** Builds the backend for the one topology option that was given. */
 export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topology {
   const wait: WaitPolicy | undefined =
     options.durability === 'replicated'
       ? { replicas: options.waitReplicas, timeoutMs: options.waitTimeoutMs }
       : undefined;
+  // Duplicates follow the same node (or Sentinel master) with the same options; the store owns them.
+  const durableWriters = (writer: Redis): Redis[] =>
+    wait === undefined ? [] : Array.from({ length: DURABLE_WRITE_CONNECTIONS }, () => writer.duplicate());
   const extra = options.autoPipelining ? { enableAutoPipelining: true } : {};
   switch (options.topology) {
     case 'client': {
@@ -55,9 +66,18 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           nodeOfClient: EVERY_NODE,
         };
       }
+      const lanes = durableWriters(client);
       return {
-        backend: createNodeBackend({ node: nodeName(client), writer: client, wait, close: async () => {} }),
-        clients: [client],
+        backend: createNodeBackend({
+          node: nodeName(client),
+          writer: client,
+          wait,
+          durableWriters: lanes,
+          close: async () => {
+            await Promise.all(lanes.map((c) => closeOwnedClient(c)));
+          },
+        }),
+        clients: [client, ...lanes],
         nodeOfClient: EVERY_NODE,
       };
     }
@@ -66,13 +86,15 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
       const replicas = (options.replicas ?? []).map((c) =>
         openRedis(c, options.hardTimeoutMs, { ...extra, readOnly: true }),
       );
-      const owned: AnyClient[] = [writer, ...replicas];
+      const lanes = durableWriters(writer);
+      const owned: AnyClient[] = [writer, ...replicas, ...lanes];
       return {
         backend: createNodeBackend({
           node: nodeName(writer),
           writer,
           reader: replicas.length === 0 ? undefined : replicaPicker(writer, replicas, options.readFrom),
           wait,
+          durableWriters: lanes,
           close: async () => {
             await Promise.all(owned.map((c) => closeOwnedClient(c)));
           },
@@ -92,6 +114,10 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           ...failFastRedisOptions(options.hardTimeoutMs),
           ...extra,
           sentinelRetryStrategy: (times: number) => reconnectDelayMs(times),
+          // Reconnect as soon as Sentinel announces `+switch-master`, not when the old primary is
+          // finally demoted (~11 s later, during which it still acknowledges writes that its
+          // resync then drops; FAULTS S2). Narrows that window to about 1 s; it cannot close it.
+          failoverDetector: true,
           ...extraOptions,
           sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
           name,
@@ -99,13 +125,15 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
         });
       const writer = open('master');
       const replicas = options.readFrom === 'primary' ? [] : [open('slave')];
-      const owned: AnyClient[] = [writer, ...replicas];
+      const lanes = durableWriters(writer);
+      const owned: AnyClient[] = [writer, ...replicas, ...lanes];
       return {
         backend: createNodeBackend({
           node: `sentinel:${name}`,
           writer,
           reader: replicaPicker(writer, replicas, options.readFrom),
           wait,
+          durableWriters: lanes,
           close: async () => {
             await Promise.all(owned.map((c) => closeOwnedClient(c)));
           },
