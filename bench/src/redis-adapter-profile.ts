@@ -1,15 +1,27 @@
 /**
  * Profiling driver (not a benchmark): runs one read path for 4 s against a real redis-server, for
  * `node --cpu-prof`. Modes: `seq`, `pipelined` (50 concurrent, auto-pipelining), `many` (getMany of
- * 100) for the store; `rawseq`, `rawpipelined`, `rawmany`, `rawmanykeep` for raw ioredis.
+ * 100) for the store; `rawseq`, `rawpipelined`, `rawmany`, `rawmanykeep` for raw ioredis;
+ * `fakeget`, `fakemany`: the store against an in-memory fake client (no network, no redis-server),
+ * printing CPU ns per key, so the store's own cost shows without ioredis in the profile.
  * Run (after building the adapter): cd bench && node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/redis-adapter-profile.ts many
  */
+import { EventEmitter } from 'node:events';
 import { createEntry } from '@dc/core';
 import { createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startRedis } from '@dc/testkit';
 import { Redis } from 'ioredis';
 
 const mode = process.argv[2] ?? 'pipelined';
+/** Raw modes parse the value JSON that follows the envelope's header line, as the store does. */
+const parseValue = (payload: string | null): unknown => {
+  const text = payload as string;
+  return JSON.parse(text.slice(text.indexOf('\n') + 1));
+};
+if (mode === 'fakeget' || mode === 'fakemany') {
+  await fakeClientLoop(mode);
+  process.exit(0);
+}
 const redis = await startRedis();
 const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
 const value = {
@@ -42,18 +54,17 @@ let ops = 0;
 while (performance.now() < end) {
   if (mode === 'rawmany') {
     for (let i = 0; i < 100; i++)
-      for (const v of await raw.mget(...(rawBatches[i % 10] as string[]))) JSON.parse(v as string);
+      for (const v of await raw.mget(...(rawBatches[i % 10] as string[]))) parseValue(v);
     ops += 100;
   } else if (mode === 'rawseq') {
     for (let i = 0; i < 1000; i++)
-      JSON.parse((await raw.get(namespacedKey('bench', keys[i % 1000] as string))) as string);
+      parseValue(await raw.get(namespacedKey('bench', keys[i % 1000] as string)));
     ops += 1000;
   } else if (mode === 'rawmanykeep') {
     for (let i = 0; i < 100; i++) {
-      const out = (await raw.mget(...(rawBatches[i % 10] as string[]))).map((v) => {
-        const e = JSON.parse(v as string);
-        return { value: e.value, expiresAt: e.expiresAt, staleAt: e.staleAt };
-      });
+      const out = (await raw.mget(...(rawBatches[i % 10] as string[]))).map((v) => ({
+        value: parseValue(v),
+      }));
       if (out.length !== 100) throw new Error('x');
     }
     ops += 100;
@@ -61,8 +72,7 @@ while (performance.now() < end) {
     let next = 0;
     await Promise.all(
       Array.from({ length: 50 }, async () => {
-        while (next < 5_000)
-          JSON.parse((await raw.get(namespacedKey('bench', keys[next++ % 1000] as string))) as string);
+        while (next < 5_000) parseValue(await raw.get(namespacedKey('bench', keys[next++ % 1000] as string)));
       }),
     );
     ops += 5_000;
@@ -86,3 +96,55 @@ console.log(mode, Math.round(ops / 4), 'ops/s');
 await store.close();
 raw.disconnect();
 await redis.stop();
+
+/** The store over a client whose `get`/`mget` resolve at once from a Map. */
+async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
+  const data = new Map<string, string>();
+  class FakeClient extends EventEmitter {
+    status = 'ready';
+    get(k: string) {
+      return Promise.resolve(data.get(k) ?? null);
+    }
+    mget(...args: unknown[]) {
+      const ks = (Array.isArray(args[0]) ? args[0] : args) as string[];
+      return Promise.resolve(ks.map((k) => data.get(k) ?? null));
+    }
+    set(k: string, v: string) {
+      data.set(k, v);
+      return Promise.resolve('OK');
+    }
+  }
+  const fake = new FakeClient();
+  const store = createRedisStore({
+    client: fake as unknown as Redis,
+    namespace: 'bench',
+    softTimeoutMs: 500,
+    hardTimeoutMs: 1_000,
+  });
+  const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
+  const value = {
+    id: 1,
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    roles: ['admin', 'user'],
+    score: 42.5,
+  };
+  for (const k of keys) await store.set(k, createEntry(value, { now: Date.now(), ttlMs: 3_600_000 }));
+  if ((await store.get(keys[0] as string)) === undefined) throw new Error('fake setup: no hit');
+  const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+  const end = performance.now() + 4_000;
+  const cpu = process.cpuUsage();
+  let reads = 0;
+  while (performance.now() < end) {
+    if (which === 'fakeget') {
+      for (let i = 0; i < 10_000; i++) await store.get(keys[i % 1000] as string);
+      reads += 10_000;
+    } else {
+      for (let i = 0; i < 100; i++) await store.getMany(batches[i % 10] as string[]);
+      reads += 10_000;
+    }
+  }
+  const used = process.cpuUsage(cpu);
+  console.log(which, Math.round(((used.user + used.system) * 1000) / reads), 'CPU ns per key read');
+  await store.close();
+}

@@ -216,7 +216,9 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
 
   const fetchOne = (userKey: string) => backend.get(key(userKey));
   const fetchMany = (redisKeys: readonly string[]) => backend.mget(redisKeys);
-  const decodeOne = (payload: string | null, userKey: string) => decode(userKey, undefined, payload);
+  // A read's point in time is when it was sent (`startedAt`): an entry valid then is served.
+  const decodeOne = (payload: string | null, userKey: string, startedAt: number) =>
+    decode(userKey, undefined, payload, startedAt);
   const readOne =
     onlyNode === undefined
       ? (userKey: string): Promise<CacheEntry<V> | undefined> =>
@@ -230,6 +232,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     redisKeys: readonly string[],
     positions: readonly number[] | undefined,
     payloads: ReadonlyArray<string | null> | null,
+    now: number,
   ): void => {
     const n = positions === undefined ? userKeys.length : positions.length;
     if (payloads === null) {
@@ -237,7 +240,6 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       if (positions === undefined) entries.fill(undefined);
       return;
     }
-    const now = clock.now();
     for (let j = 0; j < n; j++) {
       const i = positions === undefined ? j : (positions[j] as number);
       entries[i] = decode(userKeys[i] as string, redisKeys[i] as string, payloads[j] ?? null, now);
@@ -250,8 +252,8 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     for (let i = 0; i < count; i++) redisKeys[i] = key(userKeys[i] as string);
     const entries = new Array<CacheEntry<V> | undefined>(count);
     if (onlyNode !== undefined) {
-      return runner.read('getMany', redisKeys, fetchMany, (payloads) => {
-        decodeBatch(entries, userKeys, redisKeys, undefined, payloads);
+      return runner.read('getMany', redisKeys, fetchMany, (payloads, _keys, startedAt) => {
+        decodeBatch(entries, userKeys, redisKeys, undefined, payloads, startedAt);
         return entries;
       });
     }
@@ -263,7 +265,8 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
           'getMany',
           pick(redisKeys, positions),
           fetchMany,
-          (payloads) => decodeBatch(entries, userKeys, redisKeys, positions, payloads),
+          (payloads, _keys, startedAt) =>
+            decodeBatch(entries, userKeys, redisKeys, positions, payloads, startedAt),
           breakers.get(node),
         ),
       );

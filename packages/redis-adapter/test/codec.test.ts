@@ -39,8 +39,40 @@ describe('createEnvelopeCodec', () => {
     expect(isDcError(decodeError(text.replace('\\ufffd', '\uFFFD')), 'E_SERIALIZATION')).toBe(true);
   });
 
-  it('writes the envelope version and codec name', () => {
-    expect(JSON.parse(codec.encode(entry))).toMatchObject({ v: ENVELOPE_VERSION, codec: 'json' });
+  it('writes a one-line header (version, codec, expiry, staleAt, deltaMs, tags) before the value', () => {
+    expect(ENVELOPE_VERSION).toBe(2);
+    expect(codec.encode(entry)).toBe(
+      `dc2|"json"|${entry.expiresAt}|${entry.staleAt}|7|["a","b"]\n{"n":1,"s":"é"}`,
+    );
+    expect(codec.encode(createEntry(1, { now: 0, ttlMs: 10 }))).toBe('dc2|"json"|10|10||\n1');
+  });
+
+  it('still reads version-1 JSON envelopes written before the upgrade', () => {
+    const v1 = `{"v":1,"codec":"json","expiresAt":${entry.expiresAt},"staleAt":${entry.staleAt},"deltaMs":7,"tags":["a","b"],"value":{"n":1,"s":"é"}}`;
+    expect(codec.decode(v1)).toEqual(entry);
+    expect(isDcError(decodeError(v1.replace('"v":1', '"v":3')), 'E_SERIALIZATION')).toBe(true);
+  });
+
+  it('rejects malformed or poisoned version-2 payloads with E_SERIALIZATION', () => {
+    for (const bad of [
+      'dc2|"json"|10|10||',
+      'dc2|"json"|10|10|\n1',
+      'dc2|"json"||10||\n1',
+      'dc2|"json"|soon|10||\n1',
+      'dc2|"json"|10|11||\n1',
+      'dc2|"json"|10|10|-1|\n1',
+      'dc2|"json"|10|10||[1]\n1',
+      'dc2|"json"|10|10||{"__proto__":{"x":1}}\n1',
+      'dc2|"json"|10|10||\n{"__proto__":{"polluted":1}}',
+      'dc2|"json"|10|10||\n{"constructor":{"prototype":{"x":1}}}',
+      `dc2|"json"|10|10||\n${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      'dc2|"json"|10|10||\n{"a":',
+      'dc2|"msgpack"|10|10||\n1',
+      'dc3|"json"|10|10||\n1',
+    ]) {
+      expect(isDcError(decodeError(bad), 'E_SERIALIZATION'), bad.slice(0, 60)).toBe(true);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('embeds a non-JSON codec as a string and decodes it with that codec', () => {
@@ -52,14 +84,14 @@ describe('createEnvelopeCodec', () => {
     const rc = createEnvelopeCodec(reverse);
     const e = createEntry('abc', { now: 0, ttlMs: 10 });
     const text = rc.encode(e);
-    expect(JSON.parse(text).value).toBe('cba');
+    expect(text.endsWith('\n"cba"')).toBe(true);
     expect(rc.decode(text)).toEqual(e);
     expect(isDcError(decodeError(text), 'E_SERIALIZATION')).toBe(true);
   });
 
   it('rejects a payload of another version, a bad UTF-8 sequence or a non-envelope with E_SERIALIZATION', () => {
     for (const bad of [
-      codec.encode(entry).replace('"v":1', '"v":0'),
+      codec.encode(entry).replace('dc2|', 'dc0|'),
       Buffer.from([0x7b, 0xff, 0x7d]),
       '42',
       '{"v":1}',

@@ -22,7 +22,8 @@ const entry = (value: number) => createEntry(value, { now: Date.now(), ttlMs: 60
 async function valueOn(node: RedisNode, redisKey: string): Promise<unknown> {
   const payload = await node.command('GET', redisKey);
   if (payload === '') return undefined;
-  return (JSON.parse(payload) as { value: unknown }).value;
+  // The value follows the one-line envelope header.
+  return JSON.parse(payload.slice(payload.indexOf('\n') + 1));
 }
 
 describe('per-node breaker on Ketama shards (3 standalone nodes, one SIGKILLed)', () => {

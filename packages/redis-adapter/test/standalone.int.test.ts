@@ -39,16 +39,8 @@ describe('createRedisStore', () => {
       { now: Date.now(), ttlMs: 60_000, graceMs: 5_000, deltaMs: 3, tags: ['t'] },
     );
     await store.set('k', entry);
-    const stored = JSON.parse((await raw.get('3:env:k')) as string);
-    expect(stored).toEqual({
-      v: 1,
-      codec: 'json',
-      expiresAt: entry.expiresAt,
-      staleAt: entry.staleAt,
-      deltaMs: 3,
-      tags: ['t'],
-      value: { a: 1 },
-    });
+    const stored = await raw.get('3:env:k');
+    expect(stored).toBe(`dc2|"json"|${entry.expiresAt}|${entry.staleAt}|3|["t"]\n{"a":1}`);
     const pxat = Number(await raw.call('PEXPIRETIME', '3:env:k'));
     expect(pxat).toBe(Math.ceil(entry.expiresAt));
     await store.close();

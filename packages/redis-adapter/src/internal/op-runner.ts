@@ -24,8 +24,8 @@ interface PendingOp {
   fallback: unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
-  /** Applied to the value (or the fail-open fallback) and `arg` before the op's promise resolves. */
-  map: ((value: unknown, arg: unknown) => unknown) | undefined;
+  /** Applied to the value (or the fail-open fallback), `arg` and `startedAt` before the op's promise resolves. */
+  map: Mapper | undefined;
   /** The argument `exec` and `map` were given (a read's key), so reads need no closure per op. */
   arg: unknown;
   settled: boolean;
@@ -46,14 +46,16 @@ export interface OpRunner {
   ): Promise<T>;
   /**
    * A read (fallback `null`): `exec(arg)` fetches, and its result (or the fallback) goes through
-   * `map(value, arg)` before the promise resolves. One promise per op instead of two for
-   * `run(…).then(map)`, and no closure per op when `exec` and `map` are long-lived.
+   * `map(value, arg, startedAt)` before the promise resolves; `startedAt` (clock time the command
+   * was sent) is the read's point in time, e.g. for expiry checks, so it needs no clock read.
+   * One promise per op instead of two for `run(…).then(map)`, and no closure per op when `exec`
+   * and `map` are long-lived.
    */
   read<A, T, R>(
     op: string,
     arg: A,
     exec: (arg: A) => Promise<T | null>,
-    map: (value: T | null, arg: A) => R,
+    map: (value: T | null, arg: A, startedAt: number) => R,
     breaker?: CircuitBreaker,
   ): Promise<R>;
   /** Settles everything still pending (fail-open: fallback; fail-closed: `E_CLOSED`). */
@@ -61,6 +63,8 @@ export interface OpRunner {
 }
 
 const NOOP = (): void => {};
+
+type Mapper = (value: unknown, arg: unknown, startedAt: number) => unknown;
 
 /** Timers fire no more often than this while ops are pending (ms). */
 const TICK_MIN_MS = 2;
@@ -82,12 +86,25 @@ export function createOpRunner(config: {
 }): OpRunner {
   const { failOpen, softTimeoutMs, hardTimeoutMs, clock, hooks, scope } = config;
   const defaultBreaker = config.breaker;
+  // Pending ops live in queue[head, tail). Slots past `tail` are reused instead of truncating
+  // the array (a runtime call per op when ops are answered one at a time); what they still
+  // reference was released.
   let queue: PendingOp[] = [];
+  let tail = 0;
   let head = 0;
   let softCursor = 0;
   let timer: TimerHandle | undefined;
   let timerDue = Number.POSITIVE_INFINITY;
   let closed = false;
+
+  // One executor for every op's promise (instead of a closure per op); it runs synchronously
+  // inside `new Promise`, so the captured functions belong to the promise just created.
+  let capturedResolve: (value: unknown) => void = NOOP;
+  let capturedReject: (error: unknown) => void = NOOP;
+  const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => void) => {
+    capturedResolve = resolve;
+    capturedReject = reject;
+  };
 
   const release = (p: PendingOp) => {
     p.settled = true;
@@ -102,34 +119,35 @@ export function createOpRunner(config: {
   const settleWith = (
     resolve: (value: unknown) => void,
     reject: (error: unknown) => void,
-    map: ((value: unknown, arg: unknown) => unknown) | undefined,
+    map: Mapper | undefined,
     arg: unknown,
     value: unknown,
+    startedAt: number,
   ) => {
     if (map === undefined) {
       resolve(value);
       return;
     }
     try {
-      resolve(map(value, arg));
+      resolve(map(value, arg, startedAt));
     } catch (error) {
       reject(error);
     }
   };
 
   const fail = (p: PendingOp, error: Error) => {
-    const { resolve, reject, fallback, map, arg } = p;
+    const { resolve, reject, fallback, map, arg, startedAt } = p;
     release(p);
-    if (failOpen) settleWith(resolve, reject, map, arg, fallback);
+    if (failOpen) settleWith(resolve, reject, map, arg, fallback, startedAt);
     else reject(error);
   };
 
   // Drops settled ops from the head of the FIFO at once; in the common case (ops answered in
   // order) the queue stays short and nothing settled outlives its op.
   const trimHead = () => {
-    while (head < queue.length && (queue[head] as PendingOp).settled) head++;
-    if (head === queue.length) {
-      queue.length = 0;
+    while (head < tail && (queue[head] as PendingOp).settled) head++;
+    if (head === tail) {
+      tail = 0;
       head = 0;
       softCursor = 0;
     }
@@ -140,7 +158,7 @@ export function createOpRunner(config: {
     timerDue = Number.POSITIVE_INFINITY;
     const now = clock.now();
     if (softCursor < head) softCursor = head;
-    while (softCursor < queue.length) {
+    while (softCursor < tail) {
       const p = queue[softCursor] as PendingOp;
       if (p.settled) {
         softCursor++;
@@ -153,7 +171,7 @@ export function createOpRunner(config: {
       p.breaker.onFailure();
       if (failOpen && p.kind === 'read') fail(p, new Error('soft timeout'));
     }
-    while (head < queue.length) {
+    while (head < tail) {
       const p = queue[head] as PendingOp;
       if (p.settled) {
         head++;
@@ -170,12 +188,14 @@ export function createOpRunner(config: {
         ),
       );
     }
-    if (head === queue.length) {
+    if (head === tail) {
       queue = [];
+      tail = 0;
       head = 0;
       softCursor = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
+    } else if (head > 1024 && head * 2 > tail) {
+      queue = queue.slice(head, tail);
+      tail -= head;
       softCursor -= head;
       head = 0;
     }
@@ -184,14 +204,14 @@ export function createOpRunner(config: {
 
   const schedule = () => {
     let due = Number.POSITIVE_INFINITY;
-    for (let i = Math.max(softCursor, head); i < queue.length; i++) {
+    for (let i = Math.max(softCursor, head); i < tail; i++) {
       const p = queue[i] as PendingOp;
       if (!p.settled) {
         due = p.softAt;
         break;
       }
     }
-    for (let i = head; i < queue.length; i++) {
+    for (let i = head; i < tail; i++) {
       const p = queue[i] as PendingOp;
       if (!p.settled) {
         if (p.hardAt < due) due = p.hardAt;
@@ -210,7 +230,7 @@ export function createOpRunner(config: {
     fallback: unknown,
     exec: (arg: unknown) => Promise<unknown>,
     extraMs: number,
-    map: ((value: unknown, arg: unknown) => unknown) | undefined,
+    map: Mapper | undefined,
     arg: unknown,
     breaker: CircuitBreaker,
   ): Promise<unknown> => {
@@ -219,7 +239,7 @@ export function createOpRunner(config: {
       hooks.onShortCircuit(op, breaker.name);
       if (failOpen) {
         try {
-          return Promise.resolve(map === undefined ? fallback : map(fallback, arg));
+          return Promise.resolve(map === undefined ? fallback : map(fallback, arg, clock.now()));
         } catch (error) {
           return Promise.reject(error);
         }
@@ -236,54 +256,56 @@ export function createOpRunner(config: {
     } catch (error) {
       started = Promise.reject(error);
     }
-    return new Promise<unknown>((resolve, reject) => {
-      const now = clock.now();
-      const p: PendingOp = {
-        op,
-        kind,
-        startedAt: now,
-        softAt: now + softTimeoutMs + extraMs,
-        hardAt: now + hardTimeoutMs + extraMs,
-        breaker,
-        fallback,
-        resolve,
-        reject,
-        map,
-        arg,
-        settled: false,
-        counted: false,
-      };
-      queue.push(p);
-      if (p.softAt < timerDue) schedule();
-      started.then(
-        (value) => {
-          breaker.onSuccess();
-          if (p.settled) return;
+    const promise = new Promise<unknown>(capture);
+    const resolve = capturedResolve;
+    const reject = capturedReject;
+    const now = clock.now();
+    const p: PendingOp = {
+      op,
+      kind,
+      startedAt: now,
+      softAt: now + softTimeoutMs + extraMs,
+      hardAt: now + hardTimeoutMs + extraMs,
+      breaker,
+      fallback,
+      resolve,
+      reject,
+      map,
+      arg,
+      settled: false,
+      counted: false,
+    };
+    queue[tail++] = p;
+    if (p.softAt < timerDue) schedule();
+    started.then(
+      (value) => {
+        breaker.onSuccess();
+        if (p.settled) return;
+        release(p);
+        trimHead();
+        settleWith(resolve, reject, map, arg, value, now);
+      },
+      (error: unknown) => {
+        if (p.settled) return;
+        if (!p.counted) breaker.onFailure();
+        hooks.onError(op, error, breaker.name);
+        if (failOpen) {
           release(p);
           trimHead();
-          settleWith(resolve, reject, map, arg, value);
-        },
-        (error: unknown) => {
-          if (p.settled) return;
-          if (!p.counted) breaker.onFailure();
-          hooks.onError(op, error, breaker.name);
-          if (failOpen) {
-            release(p);
-            trimHead();
-            settleWith(resolve, reject, map, arg, fallback);
-            return;
-          }
-          fail(
-            p,
-            new CacheUnavailableError(
-              `[dc:${scope}] ${op} failed: ${(error as Error)?.message ?? String(error)}`,
-              { cause: error },
-            ),
-          );
-          trimHead();
-        },
-      );
-    });
+          settleWith(resolve, reject, map, arg, fallback, now);
+          return;
+        }
+        fail(
+          p,
+          new CacheUnavailableError(
+            `[dc:${scope}] ${op} failed: ${(error as Error)?.message ?? String(error)}`,
+            { cause: error },
+          ),
+        );
+        trimHead();
+      },
+    );
+    return promise;
   };
 
   return {
@@ -302,7 +324,7 @@ export function createOpRunner(config: {
       op: string,
       arg: A,
       exec: (arg: A) => Promise<T | null>,
-      map: (value: T | null, arg: A) => R,
+      map: (value: T | null, arg: A, startedAt: number) => R,
       breaker?: CircuitBreaker,
     ): Promise<R> {
       return start(
@@ -311,7 +333,7 @@ export function createOpRunner(config: {
         null,
         exec as (arg: unknown) => Promise<unknown>,
         0,
-        map as (value: unknown, arg: unknown) => unknown,
+        map as Mapper,
         arg,
         (breaker ?? defaultBreaker) as CircuitBreaker,
       ) as Promise<R>;
@@ -320,11 +342,12 @@ export function createOpRunner(config: {
       closed = true;
       timer?.cancel();
       timer = undefined;
-      for (let i = head; i < queue.length; i++) {
+      for (let i = head; i < tail; i++) {
         const p = queue[i] as PendingOp;
         if (!p.settled) fail(p, new ClosedError(`[dc:${scope}] store closed while ${p.op} was in flight`));
       }
       queue = [];
+      tail = 0;
       head = 0;
       softCursor = 0;
     },
