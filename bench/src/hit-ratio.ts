@@ -134,6 +134,8 @@ const only = process.env.HIT_RATIO_TRACES?.split(',');
 const xz = hasXz();
 let failures = 0;
 const belowTransitory: string[] = [];
+let rows = 0;
+let atLeastArc = 0;
 console.log(
   '| trace | capacity | LRU ref | ARC | OPT | ' +
     LINES.map((l) => l.name).join(' | ') +
@@ -167,6 +169,8 @@ for (const [file, ref] of Object.entries(reference)) {
     transitoryHits.push(peer);
     const tiny = hits[LINES.length - 1]?.at(-1) as number;
     if (tiny < peer) belowTransitory.push(`${file}@${row.size}: ${tiny} < ${peer}`);
+    rows++;
+    if (tiny >= row.ARC) atLeastArc++;
     const delta = (((tiny - row.ARC) / ref.accesses) * 100).toFixed(2);
     console.log(
       `| ${file} | ${row.size} | ${row.LRU} | ${row.ARC} | ${row.OPT} | ${cells.join(' | ')} | ${peer} | ${tiny >= row.ARC ? '≥' : '<'} (${delta} pp) |`,
@@ -195,6 +199,9 @@ for (const [file, ref] of Object.entries(reference)) {
   const name = file.replace(/\.(trace|trc)\..*$/, '');
   writeFileSync(join(RESULTS, `${name}.svg`), chart(`${name}: hit ratio vs capacity`, series));
 }
+console.log(
+  `\nW-TinyLFU >= ARC in ${atLeastArc} of ${rows} rows; >= transitory in ${rows - belowTransitory.length} of ${rows}`,
+);
 console.log(
   belowTransitory.length === 0
     ? '\nW-TinyLFU >= transitory at every trace and capacity'

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MemoryStore, MemoryStoreOptions } from '../src/index';
 import { createMemoryStore } from '../src/index';
-import { FrequencySketch, hashKey } from '../src/internal/frequency-sketch';
+import { FrequencySketch, hashKey, spreadHash } from '../src/internal/frequency-sketch';
 import { LFU_INIT_VAL, lfuDecrAndReturn, lfuLogIncr, lfuTimeElapsed } from '../src/internal/redis-lfu';
 
 function make<V>(options: Partial<MemoryStoreOptions<V>>): MemoryStore<V> {
@@ -148,13 +148,44 @@ describe("policy 'tinylfu'", () => {
 });
 
 describe('FrequencySketch', () => {
+  const item = (key: string) => spreadHash(hashKey(key));
+
   it('estimates counts up to 15 and halves them after the sample size', () => {
     const sketch = new FrequencySketch(16);
-    const h = hashKey('x');
+    const h = item('x');
     for (let i = 0; i < 20; i++) sketch.increment(h);
     expect(sketch.frequency(h)).toBe(15);
-    expect(sketch.frequency(hashKey('never'))).toBe(0);
-    for (let i = 0; i < sketch.sampleSize; i++) sketch.increment(hashKey(`noise${i}`));
+    expect(sketch.frequency(item('never'))).toBe(0);
+    for (let i = 0; i < sketch.sampleSize; i++) sketch.increment(item(`noise${i}`));
     expect(sketch.frequency(h)).toBeLessThanOrEqual(7);
+  });
+
+  it('sizes small caches like a 128-entry one and larger ones by their capacity', () => {
+    expect(new FrequencySketch(16).sampleSize).toBe(1280);
+    expect(new FrequencySketch(1000).sampleSize).toBe(10_000);
+  });
+
+  it('halves every count exactly when it resets', () => {
+    const sketch = new FrequencySketch(128);
+    const tracked = Array.from({ length: 40 }, (_, i) => item(`tracked${i}`));
+    tracked.forEach((h, i) => {
+      for (let n = 0; n < i % 16; n++) sketch.increment(h);
+    });
+    let resets = 0;
+    for (let i = 0; resets < 3 && i < 100 * sketch.sampleSize; i++) {
+      const before = tracked.map((h) => sketch.frequency(h));
+      sketch.increment(item(`noise${i}`));
+      const after = tracked.map((h) => sketch.frequency(h));
+      if (!after.some((count, j) => count < before[j]!)) continue;
+      resets++;
+      // The increment that triggers the reset may first add one to a tracked counter.
+      after.forEach((count, j) => {
+        expect([before[j]! >>> 1, (before[j]! + 1) >>> 1]).toContain(count);
+      });
+      tracked.forEach((h, j) => {
+        for (let n = 0; n < j % 16; n++) sketch.increment(h);
+      });
+    }
+    expect(resets).toBe(3);
   });
 });

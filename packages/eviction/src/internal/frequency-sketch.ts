@@ -3,8 +3,10 @@
  * into 64-byte blocks (eight 64-bit rows, here sixteen `Uint32` words of eight counters); an
  * item hashes to one block, and each of its four counters sits in its own pair of rows within
  * that block, so an update touches one cache line. Every counter is halved ("reset") after
- * `sampleSize` (10 x capacity) increments, so old popularity fades. Items are 32-bit hashes
- * (see {@link hashKey}).
+ * `sampleSize` (10 x capacity, the capacity at least 128) increments, so old popularity fades.
+ *
+ * Items are *spread* hashes ({@link spreadHash} of {@link hashKey}): the store computes one per
+ * entry when it is added and keeps it, so a hit updates the counters without hashing anything.
  */
 export class FrequencySketch {
   private readonly table: Uint32Array;
@@ -13,59 +15,61 @@ export class FrequencySketch {
   private additions = 0;
 
   constructor(capacity: number) {
+    // Small caches get the sketch of a 128-entry one (as transitory): with 10 x 20 counts
+    // between halvings, a 20-entry cache forgot a key's popularity before it came back.
+    const width = Math.max(capacity, MINIMUM_CAPACITY);
     // One 64-bit row (16 counters) per entry, as Caffeine, and at least one block.
     let rows = 8;
-    while (rows < capacity) rows *= 2;
+    while (rows < width) rows *= 2;
     this.table = new Uint32Array(rows * 2);
     this.blockMask = (rows >>> 3) - 1;
-    this.sampleSize = Math.max(10, 10 * capacity);
+    this.sampleSize = 10 * width;
   }
 
-  /** Counts one more occurrence of `hash`; halves every counter every `sampleSize` counts. */
-  increment(hash: number): void {
+  /** Counts one more occurrence of `item`; halves every counter every `sampleSize` counts. */
+  increment(item: number): void {
     const table = this.table;
-    const blockHash = spread(hash);
-    const counterHash = rehash(blockHash);
-    const block = (blockHash & this.blockMask) << 4;
-    let added = false;
-    for (let i = 0; i < 4; i++) {
-      const h = counterHash >>> (i << 3);
-      const index = (h >>> 1) & 15;
-      const word = block + ((h & 1) << 1) + (i << 2) + (index >>> 3);
-      const shift = (index & 7) << 2;
-      const value = table[word]!;
-      if (((value >>> shift) & 15) !== 15) {
-        table[word] = value + (1 << shift);
-        added = true;
-      }
-    }
-    if (added && ++this.additions === this.sampleSize) this.reset();
+    const block = (item & this.blockMask) << 4;
+    const h = rehash(item);
+    // Each byte of `h` picks one counter: bit 0 the row pair, bit 4 the word, bits 1-3 the nibble.
+    const added =
+      bump(table, block + ((h & 1) << 1) + ((h >>> 4) & 1), (h & 14) << 1) |
+      bump(table, block + 4 + (((h >>> 8) & 1) << 1) + ((h >>> 12) & 1), ((h >>> 8) & 14) << 1) |
+      bump(table, block + 8 + (((h >>> 16) & 1) << 1) + ((h >>> 20) & 1), ((h >>> 16) & 14) << 1) |
+      bump(table, block + 12 + (((h >>> 24) & 1) << 1) + ((h >>> 28) & 1), ((h >>> 24) & 14) << 1);
+    if (added !== 0 && ++this.additions === this.sampleSize) this.reset();
   }
 
-  /** The estimated count of `hash` (0..15). */
-  frequency(hash: number): number {
+  /** The estimated count of `item` (0..15). */
+  frequency(item: number): number {
     const table = this.table;
-    const blockHash = spread(hash);
-    const counterHash = rehash(blockHash);
-    const block = (blockHash & this.blockMask) << 4;
-    let min = 15;
-    for (let i = 0; i < 4; i++) {
-      const h = counterHash >>> (i << 3);
-      const index = (h >>> 1) & 15;
-      const word = block + ((h & 1) << 1) + (i << 2) + (index >>> 3);
-      const value = (table[word]! >>> ((index & 7) << 2)) & 15;
-      if (value < min) min = value;
-    }
-    return min;
+    const block = (item & this.blockMask) << 4;
+    const h = rehash(item);
+    const a = count(table, block + ((h & 1) << 1) + ((h >>> 4) & 1), (h & 14) << 1);
+    const b = count(table, block + 4 + (((h >>> 8) & 1) << 1) + ((h >>> 12) & 1), ((h >>> 8) & 14) << 1);
+    const c = count(table, block + 8 + (((h >>> 16) & 1) << 1) + ((h >>> 20) & 1), ((h >>> 16) & 14) << 1);
+    const d = count(table, block + 12 + (((h >>> 24) & 1) << 1) + ((h >>> 28) & 1), ((h >>> 24) & 14) << 1);
+    return Math.min(a, b, c, d);
   }
 
   private reset(): void {
     const table = this.table;
     let odd = 0;
-    for (let i = 0; i < table.length; i++) {
-      const value = table[i]!;
-      odd += popcount(value & 0x11111111);
-      table[i] = (value >>> 1) & 0x77777777;
+    // One block (16 words) at a time: its low counter bits are summed per nibble in `lows`
+    // (at most 16, so the nibbles are widened to bytes halfway), then added up once per block.
+    for (let i = 0; i < table.length; i += 16) {
+      let lows = 0;
+      let wide = 0;
+      for (let j = i; j < i + 16; j++) {
+        const value = table[j]!;
+        lows += value & 0x11111111;
+        table[j] = (value >>> 1) & 0x77777777;
+        if ((j & 7) === 7) {
+          wide += (lows & 0x0f0f0f0f) + ((lows >>> 4) & 0x0f0f0f0f);
+          lows = 0;
+        }
+      }
+      odd += Math.imul(wide, 0x01010101) >>> 24;
     }
     // Halving rounds odd counters down; as Caffeine, take that loss (a quarter of the odd
     // counters, four per item) off the count before halving it.
@@ -78,8 +82,22 @@ export class FrequencySketch {
   }
 }
 
-/** Caffeine's `spread`: mixes the item hash into the block hash. */
-function spread(x: number): number {
+const MINIMUM_CAPACITY = 128;
+
+/** Adds one to the 4-bit counter at `shift` of `table[word]` unless it is 15; 1 when it did. */
+function bump(table: Uint32Array, word: number, shift: number): number {
+  const value = table[word]!;
+  if (((value >>> shift) & 15) === 15) return 0;
+  table[word] = value + (1 << shift);
+  return 1;
+}
+
+function count(table: Uint32Array, word: number, shift: number): number {
+  return (table[word]! >>> shift) & 15;
+}
+
+/** Caffeine's `spread`: mixes a key hash into the item the sketch indexes by. */
+export function spreadHash(x: number): number {
   x = Math.imul(x ^ (x >>> 17), 0xed5ad4bb);
   x = Math.imul(x ^ (x >>> 11), 0xac4c1b51);
   x = Math.imul(x ^ (x >>> 15), 0x31848bab);
@@ -90,12 +108,6 @@ function spread(x: number): number {
 function rehash(x: number): number {
   x = Math.imul(x, 0x31848bab);
   return x ^ (x >>> 14);
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 /** FNV-1a over the UTF-16 code units of `key`, then a final avalanche. */

@@ -8,16 +8,19 @@
  * - when the window overflows, its LRU entry becomes a *candidate* for main; if the store is
  *   over budget, the candidate and probation's LRU *victim* are compared by their estimated
  *   frequency in a 4-bit count-min sketch ({@link FrequencySketch}) and the loser is evicted
- *   (a warm candidate, frequency >= 6, also wins 1 in 128 ties, against hash-flooding);
- * - a hill climber resizes the window every `3 x maxEntries` requests, keeping the direction
- *   while the hit rate improves and reversing it when it drops, with a step that decays by 0.8
- *   per sample (Caffeine: every `10 x maxEntries`, decay 0.98 — see HILL_CLIMBER_SAMPLE_FACTOR).
+ *   (a warm candidate, frequency >= 6, also wins 1 in 1024 ties, against hash-flooding — see
+ *   ADMIT_HASHDOS_ODDS);
+ * - a hill climber resizes the window every `3 x maxEntries` requests (at least 1280), keeping
+ *   the direction while the hit rate improves and reversing it when it drops, with a step that
+ *   decays by 0.8 per sample (Caffeine: every `10 x maxEntries`, decay 0.98 — see
+ *   HILL_CLIMBER_SAMPLE_FACTOR).
  *
  * No doorkeeper: Caffeine dropped it, and the halving already bounds one-hit wonders.
  */
 import type { ResolvedMemoryStoreOptions } from '../options';
+import type { SetOptions } from '../types';
 import { BaseStore } from './base-store';
-import { FrequencySketch, hashKey } from './frequency-sketch';
+import { FrequencySketch, hashKey, spreadHash } from './frequency-sketch';
 
 const WINDOW = 0;
 const PROBATION = 1;
@@ -35,14 +38,31 @@ const HILL_CLIMBER_STEP_PERCENT = 0.0625;
 // periods of 5x/15x and waiting for a full cache before sampling all did worse or swung more.
 const HILL_CLIMBER_SAMPLE_FACTOR = 3;
 const HILL_CLIMBER_STEP_DECAY_RATE = 0.8;
+// A small cache climbs no more often than a 128-entry one (the sketch's floor too, as in
+// transitory): sampling 3 x 20 requests at 20 entries reacts to noise. With both floors, W-TinyLFU
+// reached ARC in 2 more of the 81 non-ORM trace rows and transitory in 4 more (mean of four
+// admission seeds); floors of 256-512 or 640-2560 samples did no better overall.
+const HILL_CLIMBER_MINIMUM_SAMPLE = 1_280;
 const ADMIT_HASHDOS_THRESHOLD = 6;
+// Caffeine admits a warm candidate that does not beat the victim 1 time in 128. Each such random
+// admission evicts a victim the sketch rated at least as high, and it also moves the climber:
+// 1 in 1024 (transitory: 1 in 1000) kept the goal rows steadier across admission seeds (15-17 of
+// 20 against 15-16) while an attacker who pins the victims' counts still only delays admission.
+const ADMIT_HASHDOS_ODDS = 1_024;
 const QUEUE_TRANSFER_THRESHOLD = 1_000;
+/** base-store's `Removal` for an entry that lost admission (evict event reason 'admission'). */
+const REJECTED_BY_ADMISSION = 3;
+// A slot's node is four Int32s in one array, so a hit reads its list links, queue and sketch
+// item from one cache line instead of four arrays.
+const NEXT = 0;
+const PREV = 1;
+const QUEUE = 2;
+/** The entry's sketch item ({@link spreadHash} of its key), so a hit hashes nothing. */
+const ITEM = 3;
 
 export class TinyLfuStore<V> extends BaseStore<V> {
-  private next: Int32Array;
-  private prev: Int32Array;
-  private queue: Uint8Array;
-  private hashes: Int32Array;
+  /** Per slot at `slot << 2`: NEXT, PREV, QUEUE, ITEM. */
+  private nodes: Int32Array;
   // Heads are most recent, tails least recent, per queue.
   private readonly heads = new Int32Array([-1, -1, -1]);
   private readonly tails = new Int32Array([-1, -1, -1]);
@@ -62,18 +82,14 @@ export class TinyLfuStore<V> extends BaseStore<V> {
 
   constructor(options: ResolvedMemoryStoreOptions<V>) {
     super(options, true);
-    const n = this.capacity;
-    this.next = new Int32Array(n);
-    this.prev = new Int32Array(n);
-    this.queue = new Uint8Array(n);
-    this.hashes = new Int32Array(n);
+    this.nodes = new Int32Array(this.capacity << 2);
     const max = options.maxEntries;
     this.maximum = max;
     this.windowMax = max - Math.floor(PERCENT_MAIN * max);
     this.protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (max - this.windowMax));
     this.sketch = new FrequencySketch(max);
     this.stepSize = -HILL_CLIMBER_STEP_PERCENT * max;
-    this.climbSampleSize = Math.max(10, HILL_CLIMBER_SAMPLE_FACTOR * max);
+    this.climbSampleSize = Math.max(HILL_CLIMBER_MINIMUM_SAMPLE, HILL_CLIMBER_SAMPLE_FACTOR * max);
   }
 
   /** Current window size limit (entries), as moved by the hill climber. */
@@ -100,30 +116,78 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     return this.valList[slot];
   }
 
+  // A plain `set(key, value)` on an allkeys store without TTLs has no option, TTL or byte
+  // bookkeeping to do: an update is a hit plus a value swap, and an insert is the base's insert
+  // without its second and third index lookups. Anything else goes through the base.
+  override set(key: string, value: V, options?: SetOptions): boolean {
+    if (options === undefined && this.plainWrites && typeof key === 'string') {
+      const slot = this.map.get(key);
+      const exp = this.exp;
+      if (slot === undefined) {
+        if (exp === null) return this.insertPlain(key, value);
+      } else if (exp === null || exp[slot] === 0) {
+        this.valList[slot] = value;
+        this.touch(slot);
+        return true;
+      }
+    }
+    return super.set(key, value, options);
+  }
+
+  /** Inserts, then lets admission evict its loser, as the base's insert does for this policy. */
+  private insertPlain(key: string, value: V): boolean {
+    let slot: number;
+    if (this.freeTop > 0) slot = this.freeSlots[--this.freeTop]!;
+    else if (this.fill < this.capacity) slot = this.fill++;
+    else return super.set(key, value); // the slot arrays must grow: the base does that
+    this.keyList[slot] = key;
+    this.valList[slot] = value;
+    this.map.set(key, slot);
+    this.candidateCount++;
+    this.link(slot);
+    if (this.map.size <= this.maxEntries) {
+      this.endOfWrite();
+      return true;
+    }
+    while (this.map.size > this.maxEntries) {
+      const loser = this.victim(-1);
+      if (loser < 0) break;
+      this.removeSlot(loser, REJECTED_BY_ADMISSION);
+    }
+    this.endOfWrite();
+    this.flushListenerError();
+    // The newcomer itself may have lost (its slot was emptied).
+    return this.keyList[slot] === key;
+  }
+
   private pushHead(slot: number, q: number): void {
+    const nodes = this.nodes;
+    const at = slot << 2;
     const head = this.heads[q]!;
-    this.next[slot] = head;
-    this.prev[slot] = -1;
+    nodes[at + NEXT] = head;
+    nodes[at + PREV] = -1;
+    nodes[at + QUEUE] = q;
     if (head === -1) this.tails[q] = slot;
-    else this.prev[head] = slot;
+    else nodes[(head << 2) + PREV] = slot;
     this.heads[q] = slot;
-    this.queue[slot] = q;
   }
 
   private detach(slot: number): void {
-    const q = this.queue[slot]!;
-    const after = this.next[slot]!;
-    const before = this.prev[slot]!;
+    const nodes = this.nodes;
+    const at = slot << 2;
+    const q = nodes[at + QUEUE]!;
+    const after = nodes[at + NEXT]!;
+    const before = nodes[at + PREV]!;
     if (before === -1) this.heads[q] = after;
-    else this.next[before] = after;
+    else nodes[(before << 2) + NEXT] = after;
     if (after === -1) this.tails[q] = before;
-    else this.prev[after] = before;
+    else nodes[(after << 2) + PREV] = before;
   }
 
   protected link(slot: number): void {
-    const hash = hashKey(this.keyList[slot] as string);
-    this.hashes[slot] = hash;
-    this.sketch.increment(hash);
+    const item = spreadHash(hashKey(this.keyList[slot] as string));
+    this.nodes[(slot << 2) + ITEM] = item;
+    this.sketch.increment(item);
     this.missesInSample++;
     this.pushHead(slot, WINDOW);
     this.windowSize++;
@@ -143,19 +207,20 @@ export class TinyLfuStore<V> extends BaseStore<V> {
 
   protected unlink(slot: number): void {
     if (slot === this.candidate) {
-      this.candidate = this.candidates > 1 ? this.next[slot]! : -1;
+      this.candidate = this.candidates > 1 ? this.nodes[(slot << 2) + NEXT]! : -1;
       this.candidates--;
     }
-    const q = this.queue[slot]!;
+    const q = this.nodes[(slot << 2) + QUEUE]!;
     this.detach(slot);
     if (q === WINDOW) this.windowSize--;
     else if (q === PROTECTED) this.protectedSize--;
   }
 
   protected touch(slot: number): void {
-    this.sketch.increment(this.hashes[slot]!);
+    const at = slot << 2;
+    this.sketch.increment(this.nodes[at + ITEM]!);
     this.hitsInSample++;
-    const q = this.queue[slot]!;
+    const q = this.nodes[at + QUEUE]!;
     if (q === PROBATION) {
       this.detach(slot);
       this.pushHead(slot, PROTECTED);
@@ -179,10 +244,10 @@ export class TinyLfuStore<V> extends BaseStore<V> {
   }
 
   private admit(candidate: number, victim: number): boolean {
-    const candidateFreq = this.sketch.frequency(this.hashes[candidate]!);
-    const victimFreq = this.sketch.frequency(this.hashes[victim]!);
+    const candidateFreq = this.sketch.frequency(this.nodes[(candidate << 2) + ITEM]!);
+    const victimFreq = this.sketch.frequency(this.nodes[(victim << 2) + ITEM]!);
     if (candidateFreq > victimFreq) return true;
-    if (candidateFreq >= ADMIT_HASHDOS_THRESHOLD) return (Math.floor(this.random() * 128) & 127) === 0;
+    if (candidateFreq >= ADMIT_HASHDOS_THRESHOLD) return Math.floor(this.random() * ADMIT_HASHDOS_ODDS) === 0;
     return false;
   }
 
@@ -191,7 +256,7 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     if (this.candidates > 0 && candidate !== -1 && candidate !== exclude) {
       const victim = this.tails[PROBATION]!;
       // Candidates were pushed at probation's head; the next one to judge is the older neighbour.
-      const following = this.candidates > 1 ? this.next[candidate]! : -1;
+      const following = this.candidates > 1 ? this.nodes[(candidate << 2) + NEXT]! : -1;
       if (victim === candidate || victim === exclude) {
         this.candidates--;
         this.candidate = following;
@@ -209,7 +274,7 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     }
     for (const q of [PROBATION, PROTECTED, WINDOW]) {
       let slot = this.tails[q]!;
-      if (slot === exclude && slot !== -1) slot = this.prev[slot]!;
+      if (slot === exclude && slot !== -1) slot = this.nodes[(slot << 2) + PREV]!;
       if (slot !== -1) return slot;
     }
     return -1;
@@ -250,7 +315,7 @@ export class TinyLfuStore<V> extends BaseStore<V> {
       let moved = this.tails[PROBATION]!;
       if (moved === -1) moved = this.tails[PROTECTED]!;
       if (moved === -1) break;
-      if (this.queue[moved] === PROTECTED) this.protectedSize--;
+      if (this.nodes[(moved << 2) + QUEUE] === PROTECTED) this.protectedSize--;
       this.detach(moved);
       this.pushHead(moved, WINDOW);
       this.windowSize++;
@@ -287,16 +352,8 @@ export class TinyLfuStore<V> extends BaseStore<V> {
   }
 
   protected growPolicy(capacity: number): void {
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.next = grow(this.next);
-    this.prev = grow(this.prev);
-    this.hashes = grow(this.hashes);
-    const queue = new Uint8Array(capacity);
-    queue.set(this.queue);
-    this.queue = queue;
+    const nodes = new Int32Array(capacity << 2);
+    nodes.set(this.nodes);
+    this.nodes = nodes;
   }
 }
