@@ -27,11 +27,12 @@ const PREALLOCATE_LIMIT = 1 << 16;
 const INITIAL_CAPACITY = 1 << 10;
 
 /** How a slot leaves the store; decides which event fires. */
-type Removal = 0 | 1 | 2 | 3;
+export type Removal = 0 | 1 | 2 | 3;
 const DELETE: Removal = 0;
 const EVICT: Removal = 1;
 const EXPIRE: Removal = 2;
-const REJECT: Removal = 3;
+/** Lost admission (W-TinyLFU): an `evict` event with reason `'admission'`. */
+export const REJECT: Removal = 3;
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);

@@ -19,7 +19,7 @@
  */
 import type { ResolvedMemoryStoreOptions } from '../options';
 import type { SetOptions } from '../types';
-import { BaseStore } from './base-store';
+import { BaseStore, REJECT } from './base-store';
 import { FrequencySketch, hashKey, spreadHash } from './frequency-sketch';
 
 const WINDOW = 0;
@@ -50,8 +50,6 @@ const ADMIT_HASHDOS_THRESHOLD = 6;
 // 20 against 15-16) while an attacker who pins the victims' counts still only delays admission.
 const ADMIT_HASHDOS_ODDS = 1_024;
 const QUEUE_TRANSFER_THRESHOLD = 1_000;
-/** base-store's `Removal` for an entry that lost admission (evict event reason 'admission'). */
-const REJECTED_BY_ADMISSION = 3;
 // A slot's node is four Int32s in one array, so a hit reads its list links, queue and sketch
 // item from one cache line instead of four arrays.
 const NEXT = 0;
@@ -152,7 +150,7 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     while (this.map.size > this.maxEntries) {
       const loser = this.victim(-1);
       if (loser < 0) break;
-      this.removeSlot(loser, REJECTED_BY_ADMISSION);
+      this.removeSlot(loser, REJECT);
     }
     this.endOfWrite();
     this.flushListenerError();
