@@ -129,9 +129,26 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Rounds for the JSON line. */
 export const r1 = (x: number) => Math.round(x * 10) / 10;
 
-/** Prints the FAULTS.md counter line. */
-export function printCounters(counters: ChaosCounters): void {
-  console.log(JSON.stringify(counters));
+/** The FAULTS.md counters in their standard order, all 0: a scenario sets the ones it measures. */
+const ZERO_COUNTERS: Omit<ChaosCounters, 'scenario'> = {
+  acked: 0,
+  errorsSurfaced: 0,
+  unhandled: 0,
+  maxLatMs: 0,
+  p99LatMs: 0,
+  errWindowMs: 0,
+  lostAcked: 0,
+  ambiguous: 0,
+  staleReads: 0,
+  factoryCalls: 0,
+  heapDeltaMB: 0,
+  activeHandles: 0,
+};
+
+/** Prints the FAULTS.md counter line; counters a scenario does not measure print as 0. */
+export function printCounters(counters: Partial<ChaosCounters> & { scenario: string }): void {
+  const { scenario, ...measured } = counters;
+  console.log(JSON.stringify({ scenario, ...ZERO_COUNTERS, ...measured }));
 }
 
 /**

@@ -152,18 +152,8 @@ describe('createRedisStore with durability "replicated"', () => {
     expect(Math.max(...latencies)).toBeLessThanOrEqual(waitTimeoutMs + 50);
     printCounters({
       scenario: 'S4-replica-frozen-wait',
-      acked: 0,
-      errorsSurfaced: 0,
-      unhandled: 0,
       maxLatMs: r1(Math.max(...latencies)),
       p99LatMs: r1(Math.max(...latencies)),
-      errWindowMs: 0,
-      lostAcked: 0,
-      ambiguous: 0,
-      staleReads: 0,
-      factoryCalls: 0,
-      heapDeltaMB: 0,
-      activeHandles: 0,
       typedRejections: typed,
       reportedReplicated: 0,
     });
