@@ -3,7 +3,11 @@
  * `node --cpu-prof`. Modes: `seq`, `pipelined` (50 concurrent, auto-pipelining), `many` (getMany of
  * 100) for the store; `rawseq`, `rawpipelined`, `rawmany`, `rawmanykeep` for raw ioredis;
  * `fakeget`, `fakemany`: the store against an in-memory fake client (no network, no redis-server),
- * printing CPU ns per key, so the store's own cost shows without ioredis in the profile.
+ * printing CPU ns per key, so the store's own cost shows without ioredis in the profile;
+ * `fakepaired`: the store's CPU overhead per key over the raw fake read + `JSON.parse`, the two
+ * interleaved for 15 rounds (median of the per-round differences: steadier than two separate runs).
+ * Env: RAWCT=1 gives the raw client the store's commandTimeout backstop; NOCT=1 takes it off the
+ * store's client (both to measure what that per-command timer costs).
  * Run (after building the adapter): cd bench && node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/redis-adapter-profile.ts many
  */
 import { EventEmitter } from 'node:events';
@@ -22,6 +26,10 @@ if (mode === 'fakeget' || mode === 'fakemany') {
   await fakeClientLoop(mode);
   process.exit(0);
 }
+if (mode === 'fakepaired') {
+  await fakePaired();
+  process.exit(0);
+}
 const redis = await startRedis();
 const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
 const value = {
@@ -32,7 +40,8 @@ const value = {
   score: 42.5,
 };
 const store = createRedisStore({
-  connection: redis.url,
+  // NOCT=1: without the commandTimeout backstop the store's clients set (one timer per command).
+  connection: process.env.NOCT ? { url: redis.url, commandTimeout: undefined } : redis.url,
   namespace: 'bench',
   softTimeoutMs: 500,
   hardTimeoutMs: 1_000,
@@ -146,5 +155,84 @@ async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
   }
   const used = process.cpuUsage(cpu);
   console.log(which, Math.round(((used.user + used.system) * 1000) / reads), 'CPU ns per key read');
+  await store.close();
+}
+
+/** Raw fake read + parse vs the store, interleaved round by round; medians of per-round differences. */
+async function fakePaired(): Promise<void> {
+  const data = new Map<string, string>();
+  class FakeClient extends EventEmitter {
+    status = 'ready';
+    get(k: string) {
+      return Promise.resolve(data.get(k) ?? null);
+    }
+    mget(...args: unknown[]) {
+      const ks = (Array.isArray(args[0]) ? args[0] : args) as string[];
+      return Promise.resolve(ks.map((k) => data.get(k) ?? null));
+    }
+    set(k: string, v: string) {
+      data.set(k, v);
+      return Promise.resolve('OK');
+    }
+  }
+  const fake = new FakeClient();
+  const store = createRedisStore({
+    client: fake as unknown as Redis,
+    namespace: 'bench',
+    softTimeoutMs: 500,
+    hardTimeoutMs: 1_000,
+  });
+  const fakeValue = {
+    id: 1,
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    roles: ['admin', 'user'],
+    score: 42.5,
+  };
+  const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
+  const rawKeys = keys.map((k) => namespacedKey('bench', k));
+  for (const k of keys) {
+    await store.set(
+      k,
+      createEntry({ ...fakeValue, id: Number(k.slice(5)) }, { now: Date.now(), ttlMs: 3_600_000 }),
+    );
+  }
+  const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+  const rawBatches = batches.map((batch) => batch.map((k) => namespacedKey('bench', k)));
+  const N = 50_000;
+  const cpu = async (run: () => Promise<void>) => {
+    const before = process.cpuUsage();
+    await run();
+    const used = process.cpuUsage(before);
+    return ((used.user + used.system) * 1000) / N;
+  };
+  const rounds: Record<string, number[]> = { rawGet: [], get: [], rawMany: [], many: [] };
+  for (let round = 0; round < 15; round++) {
+    rounds.rawGet?.push(
+      await cpu(async () => {
+        for (let i = 0; i < N; i++) parseValue(await fake.get(rawKeys[i % 1000] as string));
+      }),
+    );
+    rounds.get?.push(
+      await cpu(async () => {
+        for (let i = 0; i < N; i++) await store.get(keys[i % 1000] as string);
+      }),
+    );
+    rounds.rawMany?.push(
+      await cpu(async () => {
+        for (let i = 0; i < N / 100; i++) for (const v of await fake.mget(rawBatches[i % 10])) parseValue(v);
+      }),
+    );
+    rounds.many?.push(
+      await cpu(async () => {
+        for (let i = 0; i < N / 100; i++) await store.getMany(batches[i % 10] as string[]);
+      }),
+    );
+  }
+  const median = (s: number[]) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)] as number;
+  const diff = (a: number[], b: number[]) => median(a.map((v, i) => v - (b[i] as number)));
+  console.log(
+    `fakepaired CPU ns per key: raw get ${Math.round(median(rounds.rawGet ?? []))}, store get ${Math.round(median(rounds.get ?? []))} (+${Math.round(diff(rounds.get ?? [], rounds.rawGet ?? []))}); raw mget ${Math.round(median(rounds.rawMany ?? []))}, store getMany ${Math.round(median(rounds.many ?? []))} (+${Math.round(diff(rounds.many ?? [], rounds.rawMany ?? []))})`,
+  );
   await store.close();
 }

@@ -53,9 +53,9 @@ export function createEnvelopeCodec<V = unknown>(serializer: Serializer<V>): Env
   // A non-JSON codec's text (a JSON string) and the tags are parsed with the safe JSON codec,
   // whose size limit must not be the thing that rejects a value the codec itself accepts.
   const envelopeParser = embedsJson ? (serializer as Serializer<unknown>) : jsonSerializer;
-  // With core's default JSON codec, a short text without `__proto__`, `constructor` or `\u`
-  // escapes cannot trip any of its checks (size, depth <= length, prototype keys), so plain
-  // JSON.parse gives the same result without the codec's regex scans.
+  // With core's default JSON codec, a short text without `proto` or `\u` escapes cannot trip
+  // any of its checks (size, depth <= length, prototype keys), so plain JSON.parse gives the
+  // same result without the codec's regex scans (see `isPlainShortJson`).
   const fastPath = envelopeParser === jsonSerializer;
   const parseJson = (text: string): unknown =>
     fastPath && isPlainShortJson(text) ? parseOrThrow(text) : envelopeParser.decode(text);
@@ -217,11 +217,19 @@ function readNumberFields(
 /** Longest payload the fast path takes: below core's default `maxDepth`, so depth cannot exceed it. */
 const FAST_PATH_MAX_LENGTH = 512;
 
+/**
+ * True when the safe parser (secure-json-parse, `protoAction`/`constructorAction: 'error'`) would
+ * return exactly what `JSON.parse` returns. It rejects only an own `__proto__` key, or a
+ * `constructor` key whose object value has an own `prototype` key: both spell `proto`, unless
+ * written with `\u` escapes, so one scan for each covers both (a `constructor` key alone is
+ * harmless, and the safe parser keeps it too). It strips a leading BOM, which `JSON.parse`
+ * rejects, so a BOM also takes the safe path.
+ */
 function isPlainShortJson(text: string): boolean {
   return (
     text.length <= FAST_PATH_MAX_LENGTH &&
-    !text.includes('__proto__') &&
-    !text.includes('constructor') &&
+    text.charCodeAt(0) !== 0xfeff &&
+    !text.includes('proto') &&
     !text.includes('\\u')
   );
 }

@@ -65,7 +65,12 @@ export function assertNamespace(namespace: unknown, scope = 'redis'): asserts na
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+// Looked up once: the key mapper runs for every key the store sends.
+const hasNativeIsWellFormed =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+
 function isWellFormed(text: string): boolean {
-  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
-  return native ? native.call(text) : !LONE_SURROGATE.test(text);
+  return hasNativeIsWellFormed
+    ? (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : !LONE_SURROGATE.test(text);
 }

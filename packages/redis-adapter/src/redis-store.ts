@@ -245,11 +245,13 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       entries[i] = decode(userKeys[i] as string, redisKeys[i] as string, payloads[j] ?? null, now);
     }
   };
-  const readMany = (userKeys: readonly string[]): Promise<Array<CacheEntry<V> | undefined>> => {
+  /** `redisKeys`: the namespaced `userKeys`, built while validating them (see `store.getMany`). */
+  const readMany = (
+    userKeys: readonly string[],
+    redisKeys: readonly string[],
+  ): Promise<Array<CacheEntry<V> | undefined>> => {
     const count = userKeys.length;
     if (count === 0) return Promise.resolve([]);
-    const redisKeys = new Array<string>(count);
-    for (let i = 0; i < count; i++) redisKeys[i] = key(userKeys[i] as string);
     const entries = new Array<CacheEntry<V> | undefined>(count);
     if (onlyNode !== undefined) {
       return runner.read('getMany', redisKeys, fetchMany, (payloads, _keys, startedAt) => {
@@ -339,7 +341,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
         for (const off of detach) off();
         await backend.close();
       },
-      getMany: readMany,
+      getMany: (userKeys) => readMany(userKeys, userKeys.map(key)),
       async setMany(entries) {
         if (entries.length === 0) return;
         // Encode everything first: a value that cannot be encoded rejects the batch before I/O.
@@ -375,14 +377,21 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     }
     return readOne(userKey);
   };
+  // Validates and namespaces in one pass: every key is checked before anything is sent.
   store.getMany = (userKeys) => {
+    const count = userKeys.length;
+    const redisKeys = new Array<string>(count);
     try {
       if (closed) throw new ClosedError(`[dc:${name}] store is closed`);
-      for (const userKey of userKeys) assertValidKey(userKey, name, maxKeyLength);
+      for (let i = 0; i < count; i++) {
+        const userKey = userKeys[i];
+        assertValidKey(userKey, name, maxKeyLength);
+        redisKeys[i] = key(userKey);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    return readMany(userKeys);
+    return readMany(userKeys, redisKeys);
   };
   return Object.assign(store, {
     stats: (): RedisStoreStats => ({ ...stats, breaker: breakers.state, breakers: breakers.states() }),

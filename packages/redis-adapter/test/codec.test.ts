@@ -1,4 +1,5 @@
-import { createEntry, createJsonSerializer, isDcError, type Serializer } from '@dc/core';
+import { createEntry, createJsonSerializer, isDcError, jsonSerializer, type Serializer } from '@dc/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEnvelopeCodec, ENVELOPE_VERSION } from '../src/index';
 
@@ -99,5 +100,85 @@ describe('createEnvelopeCodec', () => {
     ]) {
       expect(isDcError(decodeError(bad), 'E_SERIALIZATION')).toBe(true);
     }
+  });
+
+  // Short values skip the safe parser when they cannot trip it: the two must always agree.
+  describe('value parse: plain JSON.parse only where the safe codec would return the same', () => {
+    // The store's default: the fast path applies to core's shared `jsonSerializer` only.
+    const defaultCodec = createEnvelopeCodec(jsonSerializer);
+    const v2 = (valueText: string) => `dc2|"json"|10|10||\n${valueText}`;
+    const outcome = (run: () => unknown): unknown => {
+      try {
+        return { value: run() };
+      } catch (error) {
+        return isDcError(error, 'E_SERIALIZATION') ? 'E_SERIALIZATION' : `untyped: ${String(error)}`;
+      }
+    };
+    const agrees = (valueText: string) =>
+      expect(
+        outcome(() => defaultCodec.decode(v2(valueText)).value),
+        valueText.slice(0, 80),
+      ).toEqual(outcome(() => jsonSerializer.decode(valueText)));
+
+    it('agrees on prototype keys, spelled plainly or with \\u escapes, at any depth', () => {
+      for (const text of [
+        '{"__proto__":{"polluted":1}}',
+        '{"__proto__":1}',
+        '{"a":[{"__proto__":{}}]}',
+        '{"\\u005f_proto__":{"polluted":1}}',
+        '{"_\\u005fproto__":{}}',
+        '{"constructor":{"prototype":{"x":1}}}',
+        '{"constructor":{"prototype":1}}',
+        '{"a":{"b":{"constructor":{"prototype":{}}}}}',
+        '{"constructor":{"\\u0070rototype":{}}}',
+        '{"\\u0063onstructor":{"prototype":{}}}',
+        '{"constructor":1}',
+        '{"constructor":{"name":"x"}}',
+        '{"prototype":{"x":1}}',
+        '{"protocol":"https","proto":true}',
+        '"__proto__"',
+        '\uFEFF{"a":1}',
+        '\uFEFF1',
+        '{"a":"\\u00e9"}',
+        '{"a":',
+        '',
+      ]) {
+        agrees(text);
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(({} as Record<string, unknown>).x).toBeUndefined();
+    });
+
+    it('agrees on random JSON texts with prototype keys mixed in (property)', () => {
+      const risky = fc.constantFrom('__proto__', 'constructor', 'prototype', 'proto', 'a');
+      const withRiskyKeys = fc.letrec((tie) => ({
+        node: fc.oneof(
+          { depthSize: 'small' },
+          fc.jsonValue({ maxDepth: 2 }),
+          fc.dictionary(risky, tie('node'), { maxKeys: 3 }),
+          fc.array(tie('node'), { maxLength: 3 }),
+        ),
+      })).node;
+      // JSON.stringify writes `__proto__` as a plain key, as a hostile writer would.
+      const text = fc.oneof(
+        withRiskyKeys.map((value) => JSON.stringify(value) ?? 'null'),
+        fc.json({ maxDepth: 3 }),
+        fc.string({ maxLength: 40 }),
+      );
+      fc.assert(
+        fc.property(
+          text.filter((t) => !t.includes('\uFFFD')),
+          (t) => {
+            agrees(t);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+
+    it('takes the safe codec for values longer than 512 characters (its depth and size checks)', () => {
+      agrees(`${'['.repeat(600)}${']'.repeat(600)}`);
+      agrees(JSON.stringify({ text: 'x'.repeat(600) }));
+    });
   });
 });
