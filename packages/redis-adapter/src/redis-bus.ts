@@ -5,8 +5,11 @@
  * reported to subscribers as a gap (`onGap`): the L1 must flush or bump its generation, because
  * messages sent while it was away are gone (FAULTS D2).
  *
- * On a cluster the bus uses classic pub/sub (messages are broadcast over the cluster bus to every
- * node); sharded pub/sub is not used yet.
+ * On a cluster the bus uses sharded pub/sub when the server has it (option `sharded`):
+ * `SPUBLISH`/`SSUBSCRIBE` (Redis ≥ 7), so a message only travels within the shard that owns the channel's slot, instead
+ * of classic pub/sub's broadcast over the cluster bus to every node. The cluster subscriber
+ * (`internal/cluster-subscription.ts`) follows the slot's owner through failovers and slot moves
+ * and reports every re-subscription as a gap, in both modes.
  *
  * Implements `InvalidationBus` from `@dc/l1` structurally; it delivers every message to every
  * subscriber, the publisher's own included (the L1 link skips its own `origin`).
@@ -15,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidOptionError, jsonSerializer } from '@dc/core';
 import type { Cluster, Redis } from 'ioredis';
+import { reconnectDelayMs } from './client-options';
 import { bounded } from './internal/bounded';
 import {
   type AnyClient,
@@ -23,7 +27,8 @@ import {
   watchClient,
   whenReady,
 } from './internal/clients';
-import { openRedis } from './internal/topology';
+import { type ClusterSubscription, openClusterSubscription } from './internal/cluster-subscription';
+import { isCluster, openRedis } from './internal/topology';
 import { assertNamespace, namespacePrefix } from './namespace';
 import type { RedisConnection } from './options';
 import { guardReplyDepth } from './reply-depth-guard';
@@ -56,6 +61,11 @@ export interface RedisInvalidationBus {
   readonly gaps: number;
   /** Resolves once the first `SUBSCRIBE` is confirmed (messages published before may be missed). */
   ready(): Promise<void>;
+  /**
+   * `'sharded'` (`SPUBLISH`/`SSUBSCRIBE`) or `'classic'` (`PUBLISH`/`SUBSCRIBE`); undefined while a
+   * cluster bus still asks the server whether it has sharded pub/sub.
+   */
+  readonly transport: 'sharded' | 'classic' | undefined;
 }
 
 /** Options for {@link createRedisBus}. */
@@ -68,6 +78,16 @@ export interface RedisBusOptions {
   channel?: string;
   /** Bound on each publish (ms). @default 1000 */
   publishTimeoutMs?: number;
+  /**
+   * Sharded pub/sub on a Cluster client (`SPUBLISH`/`SSUBSCRIBE`, Redis ≥ 7): a message stays on
+   * the shard that owns the channel's slot instead of being broadcast to every node. `'auto'`
+   * uses it when the server knows `SPUBLISH` (asked once, at start), `true` without asking,
+   * `false` never (classic pub/sub). Every bus on a channel must use the same transport: a
+   * sharded publish never reaches a classic subscriber. Pin it (`true`/`false`) when instances
+   * may start on both sides of a Redis 6 → 7 upgrade. Ignored by a standalone client (`true`
+   * there is an error). @default 'auto'
+   */
+  sharded?: 'auto' | boolean;
   /**
    * Also turn Redis' own key-change notifications into invalidations (server-assisted client-side
    * caching, `CLIENT TRACKING ON REDIRECT <subscriber> BCAST PREFIX <namespace prefix>`): writes by
@@ -90,6 +110,7 @@ export const TRACKING_ORIGIN = 'redis-tracking';
 export const DEFAULT_REDIS_BUS_OPTIONS = Object.freeze({
   channel: 'dc:invalidation',
   publishTimeoutMs: 1_000,
+  sharded: 'auto' as 'auto' | boolean,
 });
 
 const TRACKING_CHANNEL = '__redis__:invalidate';
@@ -146,86 +167,63 @@ function problemOf(value: unknown): string | undefined {
   return undefined;
 }
 
+/** What the subscriber side needs from the bus. */
+interface SubscriberContext {
+  readonly channel: string;
+  readonly isClosed: () => boolean;
+  /** Decodes a payload from the channel and delivers it (malformed ones are dropped). */
+  readonly receive: (payload: unknown) => void;
+  readonly deliver: (message: RedisBusMessage) => void;
+  readonly reportGap: () => void;
+}
+
+/** The running subscriber side of a bus. */
+interface Subscriber {
+  /** First subscription confirmed (or the bus closed). */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * Creates a {@link RedisInvalidationBus}. The constructor does not wait for Redis.
- * @throws InvalidOptionError for bad options.
+ * Standalone (or Sentinel) subscriber: `SUBSCRIBE` on a duplicate of the publisher, which
+ * ioredis re-subscribes after every reconnect; each re-`ready` is a gap. With `tracking`, a
+ * control connection redirects `CLIENT TRACKING` invalidations to it.
  */
-export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
-  if ((options.client === undefined) === (options.connection === undefined)) {
-    throw new InvalidOptionError(
-      '[dc:redis] pass exactly one of `client` and `connection` to createRedisBus',
-    );
-  }
-  const channel = options.channel ?? DEFAULT_REDIS_BUS_OPTIONS.channel;
-  const publishTimeoutMs = options.publishTimeoutMs ?? DEFAULT_REDIS_BUS_OPTIONS.publishTimeoutMs;
-  if (typeof channel !== 'string' || channel.length === 0) {
-    throw new InvalidOptionError('[dc:redis] `channel` must be a non-empty string');
-  }
-  const tracking = options.tracking;
-  if (tracking !== undefined) {
-    assertNamespace(tracking.namespace);
-    if (options.client !== undefined && (options.client as { isCluster?: boolean }).isCluster === true) {
-      throw new InvalidOptionError('[dc:redis] `tracking` works with a standalone client only');
-    }
-  }
-  const owned = options.client === undefined;
-  const publisher: AnyClient =
-    options.client ?? openRedis(options.connection as RedisConnection, publishTimeoutMs);
+function subscribeStandalone(
+  publisher: Redis,
+  context: SubscriberContext,
+  tracking: RedisBusOptions['tracking'],
+): Subscriber {
+  const { channel, isClosed, deliver, reportGap } = context;
   // The subscriber keeps its own small offline queue so SUBSCRIBE can be sent before it connects;
   // ioredis re-subscribes by itself after every reconnect. It speaks RESP2 on purpose: ioredis 6
   // defaults to RESP3, where redirected tracking invalidations arrive as `invalidate` pushes that
   // it silently drops (ioredis 5 ignores both options).
   const subscriberName = `dc-bus-${randomUUID()}`;
-  const subscriber = (publisher as Redis).duplicate({
+  const subscriber = publisher.duplicate({
     enableOfflineQueue: true,
     autoResubscribe: true,
     lazyConnect: false,
     connectionName: subscriberName,
     protocol: 2,
     replyMapping: 'legacy',
-  } as never) as AnyClient;
+  } as never) as Redis;
   // Tracking is switched on by a separate connection (a RESP2 subscriber cannot run CLIENT
   // commands), redirecting to the subscriber, found by its connection name.
   const control =
     tracking === undefined
       ? undefined
-      : ((publisher as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: false } as never) as Redis);
+      : (publisher.duplicate({ enableOfflineQueue: true, lazyConnect: false } as never) as Redis);
   control?.on('error', () => {});
   guardReplyDepth(subscriber);
   if (control !== undefined) guardReplyDepth(control);
-  const detachPublisher = watchClient(publisher, { onReady() {}, onError() {} });
   subscriber.on('error', () => {});
 
-  const handlers = new Map<(message: RedisBusMessage) => void, RedisBusSubscribeOptions | undefined>();
-  let closed = false;
-  let everReady = false;
-  let gaps = 0;
-
-  const reportGap = () => {
-    gaps++;
-    for (const subOptions of [...handlers.values()]) {
-      try {
-        subOptions?.onGap?.();
-      } catch {
-        // A subscriber's failure must not stop the others from resyncing.
-      }
-    }
-  };
-  const deliver = (message: RedisBusMessage) => {
-    for (const handler of [...handlers.keys()]) {
-      try {
-        handler(message);
-      } catch {
-        // One handler's bug must not affect the others or the publisher.
-      }
-    }
-  };
-  let trackingOn: Promise<void> | undefined;
   const enableTracking = (): Promise<void> => {
-    if (tracking === undefined || control === undefined || closed) return Promise.resolve();
-    trackingOn = (async () => {
+    if (tracking === undefined || control === undefined || isClosed()) return Promise.resolve();
+    return (async () => {
       // Bounded: the subscriber shows up in CLIENT LIST once it has (re)connected.
-      for (let attempt = 0; attempt < 50 && !closed; attempt++) {
+      for (let attempt = 0; attempt < 50 && !isClosed(); attempt++) {
         try {
           const list = (await control.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
           const line = list.split('\n').find((l) => l.includes(` name=${subscriberName} `));
@@ -249,9 +247,9 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    return trackingOn;
   };
 
+  let everReady = false;
   subscriber.on('ready', () => {
     if (!everReady) {
       everReady = true;
@@ -274,13 +272,164 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
     // RESP2 invalidations carry an array of keys (or nil for a flush), which only the Buffer
     // event passes through unflattened.
     subscriber.on('messageBuffer', (from: Buffer, payload: unknown) => {
-      if (closed || from.toString() !== TRACKING_CHANNEL) return;
+      if (isClosed() || from.toString() !== TRACKING_CHANNEL) return;
       const message = trackingMessage(payload, tracking.namespace, tracking.l1Namespace);
       if (message !== undefined) deliver(message);
     });
   }
   subscriber.on('message', (from: string, payload: unknown) => {
-    if (closed || from !== channel || typeof payload !== 'string') return;
+    if (from === channel) context.receive(payload);
+  });
+  const ready = subscriber
+    .subscribe(...(tracking === undefined ? [channel] : [channel, TRACKING_CHANNEL]))
+    .then(() => enableTracking())
+    .then(
+      () => undefined,
+      () => undefined,
+    );
+  return {
+    ready,
+    async close() {
+      await Promise.all([
+        closeOwnedClient(subscriber),
+        control === undefined ? Promise.resolve() : closeOwnedClient(control),
+      ]);
+    },
+  };
+}
+
+/**
+ * Cluster subscriber: decides the transport (asks the server once when `sharded` is `'auto'`),
+ * then follows the channel's slot owner with {@link openClusterSubscription}.
+ */
+function subscribeCluster(
+  cluster: Cluster,
+  context: SubscriberContext,
+  settings: {
+    readonly sharded: 'auto' | boolean;
+    readonly gate: () => Promise<void> | undefined;
+    readonly timeoutMs: number;
+    readonly onTransport: (transport: 'sharded' | 'classic') => void;
+  },
+): Subscriber & { readonly sharded: Promise<boolean> } {
+  let wakeUp: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wakeUp = undefined;
+        resolve();
+      }, ms);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const probe = async (): Promise<boolean> => {
+    if (settings.sharded !== 'auto') return settings.sharded;
+    for (let attempt = 0; !context.isClosed(); attempt++) {
+      try {
+        // Redis 6 answers `[nil]` for a command it does not know.
+        const reply = await bounded(
+          whenReady(settings.gate, () => cluster.call('COMMAND', 'INFO', 'SPUBLISH')),
+          settings.timeoutMs,
+          'bus sharded pub/sub probe',
+        );
+        return Array.isArray(reply) && reply[0] !== null && reply[0] !== undefined;
+      } catch {
+        await pause(reconnectDelayMs(attempt));
+      }
+    }
+    return false;
+  };
+  const sharded = probe();
+  let subscription: ClusterSubscription | undefined;
+  const ready = sharded.then((useSharded) => {
+    if (context.isClosed()) return;
+    settings.onTransport(useSharded ? 'sharded' : 'classic');
+    subscription = openClusterSubscription({
+      cluster,
+      channel: context.channel,
+      sharded: useSharded,
+      attemptTimeoutMs: Math.max(1_000, settings.timeoutMs),
+      connectionName: `dc-bus-${randomUUID()}`,
+      onMessage: context.receive,
+      onGap: context.reportGap,
+    });
+    return subscription.ready();
+  });
+  return {
+    sharded,
+    ready,
+    async close() {
+      wakeUp?.();
+      await sharded;
+      await subscription?.close();
+    },
+  };
+}
+
+/**
+ * Creates a {@link RedisInvalidationBus}. The constructor does not wait for Redis.
+ * @throws InvalidOptionError for bad options.
+ */
+export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
+  if ((options.client === undefined) === (options.connection === undefined)) {
+    throw new InvalidOptionError(
+      '[dc:redis] pass exactly one of `client` and `connection` to createRedisBus',
+    );
+  }
+  const channel = options.channel ?? DEFAULT_REDIS_BUS_OPTIONS.channel;
+  const publishTimeoutMs = options.publishTimeoutMs ?? DEFAULT_REDIS_BUS_OPTIONS.publishTimeoutMs;
+  if (typeof channel !== 'string' || channel.length === 0) {
+    throw new InvalidOptionError('[dc:redis] `channel` must be a non-empty string');
+  }
+  const shardedOption = options.sharded ?? DEFAULT_REDIS_BUS_OPTIONS.sharded;
+  if (shardedOption !== 'auto' && shardedOption !== true && shardedOption !== false) {
+    throw new InvalidOptionError("[dc:redis] `sharded` must be 'auto', true or false");
+  }
+  const clientIsCluster = options.client !== undefined && isCluster(options.client);
+  if (shardedOption === true && !clientIsCluster) {
+    throw new InvalidOptionError('[dc:redis] `sharded: true` needs a Cluster client');
+  }
+  const tracking = options.tracking;
+  if (tracking !== undefined) {
+    assertNamespace(tracking.namespace);
+    if (clientIsCluster) {
+      throw new InvalidOptionError('[dc:redis] `tracking` works with a standalone client only');
+    }
+  }
+  const owned = options.client === undefined;
+  const publisher: AnyClient =
+    options.client ?? openRedis(options.connection as RedisConnection, publishTimeoutMs);
+  const detachPublisher = watchClient(publisher, { onReady() {}, onError() {} });
+
+  const handlers = new Map<(message: RedisBusMessage) => void, RedisBusSubscribeOptions | undefined>();
+  let closed = false;
+  let gaps = 0;
+
+  const reportGap = () => {
+    if (closed) return;
+    gaps++;
+    for (const subOptions of [...handlers.values()]) {
+      try {
+        subOptions?.onGap?.();
+      } catch {
+        // A subscriber's failure must not stop the others from resyncing.
+      }
+    }
+  };
+  const deliver = (message: RedisBusMessage) => {
+    for (const handler of [...handlers.keys()]) {
+      try {
+        handler(message);
+      } catch {
+        // One handler's bug must not affect the others or the publisher.
+      }
+    }
+  };
+  // Anything on the channel may be garbage (another app, a bad actor): drop what does not decode.
+  const receive = (payload: unknown) => {
+    if (closed || typeof payload !== 'string') return;
     let message: unknown;
     try {
       message = jsonSerializer.decode(payload);
@@ -289,22 +438,39 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
     }
     if (problemOf(message) !== undefined) return;
     deliver(message as RedisBusMessage);
-  });
-  const subscribed = subscriber
-    .subscribe(...(tracking === undefined ? [channel] : [channel, TRACKING_CHANNEL]))
-    .then(() => enableTracking())
-    .then(
-      () => undefined,
-      () => undefined,
-    );
+  };
+  const context: SubscriberContext = { channel, isClosed: () => closed, receive, deliver, reportGap };
   const publisherGate = createReadyGate(publisher);
+
+  let transport: 'sharded' | 'classic' | undefined;
+  let sharded: Promise<boolean>;
+  let subscriber: Subscriber;
+  if (isCluster(publisher)) {
+    const clusterSubscriber = subscribeCluster(publisher, context, {
+      sharded: shardedOption,
+      gate: publisherGate,
+      timeoutMs: publishTimeoutMs,
+      onTransport: (picked) => {
+        transport = picked;
+      },
+    });
+    sharded = clusterSubscriber.sharded;
+    subscriber = clusterSubscriber;
+  } else {
+    transport = 'classic';
+    sharded = Promise.resolve(false);
+    subscriber = subscribeStandalone(publisher, context, tracking);
+  }
 
   return {
     name: 'redis',
     get gaps() {
       return gaps;
     },
-    ready: () => subscribed,
+    get transport() {
+      return transport;
+    },
+    ready: () => subscriber.ready,
     async publish(message) {
       if (closed) throw new ClosedError('[dc:redis] bus is closed');
       const problem = problemOf(message);
@@ -312,7 +478,9 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
         throw new InvalidOptionError(`[dc:redis] invalid invalidation message: ${problem}`);
       const text = JSON.stringify(message);
       await bounded(
-        whenReady(publisherGate, () => publisher.publish(channel, text)),
+        whenReady(publisherGate, async () =>
+          (await sharded) ? publisher.spublish(channel, text) : publisher.publish(channel, text),
+        ),
         publishTimeoutMs,
         'bus publish',
       );
@@ -331,10 +499,7 @@ export function createRedisBus(options: RedisBusOptions): RedisInvalidationBus {
       closed = true;
       handlers.clear();
       detachPublisher();
-      await Promise.all([
-        closeOwnedClient(subscriber),
-        owned ? closeOwnedClient(publisher) : Promise.resolve(),
-      ]);
+      await Promise.all([subscriber.close(), owned ? closeOwnedClient(publisher) : Promise.resolve()]);
     },
   };
 }
