@@ -32,12 +32,29 @@ export class FrequencySketch {
     const block = (item & this.blockMask) << 4;
     const h = rehash(item);
     // Each byte of `h` picks one counter: bit 0 the row pair, bit 4 the word, bits 1-3 the nibble.
-    const added =
-      bump(table, block + ((h & 1) << 1) + ((h >>> 4) & 1), (h & 14) << 1) |
-      bump(table, block + 4 + (((h >>> 8) & 1) << 1) + ((h >>> 12) & 1), ((h >>> 8) & 14) << 1) |
-      bump(table, block + 8 + (((h >>> 16) & 1) << 1) + ((h >>> 20) & 1), ((h >>> 16) & 14) << 1) |
-      bump(table, block + 12 + (((h >>> 24) & 1) << 1) + ((h >>> 28) & 1), ((h >>> 24) & 14) << 1);
-    if (added !== 0 && ++this.additions === this.sampleSize) this.reset();
+    // The four words are distinct (one per quarter of the block), so they are read and written
+    // once each, straight through locals, with the saturation test folded into the add.
+    const w0 = block + ((h & 1) << 1) + ((h >>> 4) & 1);
+    const w1 = block + 4 + (((h >>> 8) & 1) << 1) + ((h >>> 12) & 1);
+    const w2 = block + 8 + (((h >>> 16) & 1) << 1) + ((h >>> 20) & 1);
+    const w3 = block + 12 + (((h >>> 24) & 1) << 1) + ((h >>> 28) & 1);
+    const s0 = (h & 14) << 1;
+    const s1 = ((h >>> 8) & 14) << 1;
+    const s2 = ((h >>> 16) & 14) << 1;
+    const s3 = ((h >>> 24) & 14) << 1;
+    const v0 = table[w0]!;
+    const v1 = table[w1]!;
+    const v2 = table[w2]!;
+    const v3 = table[w3]!;
+    const a0 = ((v0 >>> s0) & 15) !== 15 ? 1 : 0;
+    const a1 = ((v1 >>> s1) & 15) !== 15 ? 1 : 0;
+    const a2 = ((v2 >>> s2) & 15) !== 15 ? 1 : 0;
+    const a3 = ((v3 >>> s3) & 15) !== 15 ? 1 : 0;
+    table[w0] = v0 + (a0 << s0);
+    table[w1] = v1 + (a1 << s1);
+    table[w2] = v2 + (a2 << s2);
+    table[w3] = v3 + (a3 << s3);
+    if ((a0 | a1 | a2 | a3) !== 0 && ++this.additions === this.sampleSize) this.reset();
   }
 
   /** The estimated count of `item` (0..15). */
@@ -83,14 +100,6 @@ export class FrequencySketch {
 }
 
 const MINIMUM_CAPACITY = 128;
-
-/** Adds one to the 4-bit counter at `shift` of `table[word]` unless it is 15; 1 when it did. */
-function bump(table: Uint32Array, word: number, shift: number): number {
-  const value = table[word]!;
-  if (((value >>> shift) & 15) === 15) return 0;
-  table[word] = value + (1 << shift);
-  return 1;
-}
 
 function count(table: Uint32Array, word: number, shift: number): number {
   return (table[word]! >>> shift) & 15;

@@ -77,6 +77,8 @@ export class TinyLfuStore<V> extends BaseStore<V> {
   private previousHitRate = 0;
   private stepSize: number;
   private readonly climbSampleSize: number;
+  /** Requests left before the next climb: a countdown, so a hit tests one field, not a sum. */
+  private untilClimb: number;
 
   constructor(options: ResolvedMemoryStoreOptions<V>) {
     super(options, true);
@@ -88,6 +90,7 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     this.sketch = new FrequencySketch(max);
     this.stepSize = -HILL_CLIMBER_STEP_PERCENT * max;
     this.climbSampleSize = Math.max(HILL_CLIMBER_MINIMUM_SAMPLE, HILL_CLIMBER_SAMPLE_FACTOR * max);
+    this.untilClimb = this.climbSampleSize;
   }
 
   /** Current window size limit (entries), as moved by the hill climber. */
@@ -200,7 +203,7 @@ export class TinyLfuStore<V> extends BaseStore<V> {
       // The newest candidate is judged first, then older ones, as Caffeine walks them.
       this.candidate = moved;
     }
-    this.maybeClimb();
+    if (--this.untilClimb === 0) this.climb();
   }
 
   protected unlink(slot: number): void {
@@ -214,21 +217,36 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     else if (q === PROTECTED) this.protectedSize--;
   }
 
+  // The hit path: one sketch update, and a splice within the entry's segment unless a probation
+  // hit promotes it. Node fields are read once into locals.
   protected touch(slot: number): void {
+    const nodes = this.nodes;
     const at = slot << 2;
-    this.sketch.increment(this.nodes[at + ITEM]!);
+    this.sketch.increment(nodes[at + ITEM]!);
     this.hitsInSample++;
-    const q = this.nodes[at + QUEUE]!;
+    const q = nodes[at + QUEUE]!;
     if (q === PROBATION) {
       this.detach(slot);
       this.pushHead(slot, PROTECTED);
       this.protectedSize++;
       this.demoteFromProtected();
-    } else if (slot !== this.heads[q]) {
-      this.detach(slot);
-      this.pushHead(slot, q);
+    } else {
+      const heads = this.heads;
+      const head = heads[q]!;
+      if (slot !== head) {
+        const after = nodes[at + NEXT]!;
+        const before = nodes[at + PREV]!;
+        // Not the head, so `before` is a node; `after` is -1 for the tail.
+        nodes[(before << 2) + NEXT] = after;
+        if (after === -1) this.tails[q] = before;
+        else nodes[(after << 2) + PREV] = before;
+        nodes[at + NEXT] = head;
+        nodes[at + PREV] = -1;
+        nodes[(head << 2) + PREV] = slot;
+        heads[q] = slot;
+      }
     }
-    this.maybeClimb();
+    if (--this.untilClimb === 0) this.climb();
   }
 
   private demoteFromProtected(): void {
@@ -284,9 +302,10 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     this.candidate = -1;
   }
 
-  private maybeClimb(): void {
+  /** Resizes the window once per sample of `climbSampleSize` requests (hits and misses). */
+  private climb(): void {
+    this.untilClimb = this.climbSampleSize;
     const requests = this.hitsInSample + this.missesInSample;
-    if (requests < this.climbSampleSize) return;
     const hitRate = this.hitsInSample / requests;
     const change = hitRate - this.previousHitRate;
     const amount = change >= 0 ? this.stepSize : -this.stepSize;
