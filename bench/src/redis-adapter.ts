@@ -11,7 +11,9 @@
  *   vs one GET per key (keyv's behaviour, keyv#1559), both on a 6-node cluster.
  *
  * The raw clients use ioredis defaults; the store uses the clients it creates with its fail-fast
- * defaults (offline queue off, commandTimeout backstop). Candidates alternate round by round
+ * defaults (offline queue off, commandTimeout backstop). Rows marked "(diagnostic)" run the store
+ * with `commandTimeout: undefined` on its connection, to show what ioredis' per-command timer of
+ * that backstop costs; they are not the store's default. Candidates alternate round by round
  * (in reverse order every other round); the median ops/s of 11 rounds is reported with two
  * ratios to raw ioredis: of the medians, and the median of the 11 per-round ratios (each round's
  * pair ran back to back, so it cancels most of the load swings of a shared box).
@@ -116,12 +118,29 @@ async function standalone(): Promise<void> {
     hardTimeoutMs,
     autoPipelining: true,
   });
+  // Diagnostic: the store's clients carry a `commandTimeout` backstop (client-options.ts), which
+  // costs ioredis a timer per command; this store opts out of it to show that share.
+  const storeNoBackstop = createRedisStore({
+    connection: { url: redis.url, commandTimeout: undefined },
+    namespace: ns,
+    softTimeoutMs: 500,
+    hardTimeoutMs,
+  });
+  const storePipelinedNoBackstop = createRedisStore({
+    connection: { url: redis.url, commandTimeout: undefined },
+    namespace: ns,
+    softTimeoutMs: 500,
+    hardTimeoutMs,
+    autoPipelining: true,
+  });
   const raw = new Redis(redis.port, '127.0.0.1');
   const rawPipelined = new Redis({ port: redis.port, host: '127.0.0.1', enableAutoPipelining: true });
   await store.setMany(
     keys.map((k) => [k, createEntry(value, { now: Date.now(), ttlMs: 3_600_000 })] as const),
   );
   await storePipelined.get(keys[0] as string);
+  await storePipelinedNoBackstop.get(keys[0] as string);
+  await storeNoBackstop.get(keys[0] as string);
   if ((await store.get(keys[1] as string)) === undefined) throw new Error('bench setup: no hit');
 
   await compareAsync('GET hit, sequential', 'ops', [
@@ -158,6 +177,10 @@ async function standalone(): Promise<void> {
       name: '@dc/redis-adapter get',
       run: (n) => concurrently(n, 50, (i) => storePipelined.get(keys[i % KEYS] as string)),
     },
+    {
+      name: '(diagnostic) store get, client without commandTimeout',
+      run: (n) => concurrently(n, 50, (i) => storePipelinedNoBackstop.get(keys[i % KEYS] as string)),
+    },
   ]);
   const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
   const rawBatches = batches.map((batch) => batch.map((k) => namespacedKey(ns, k)));
@@ -175,10 +198,21 @@ async function standalone(): Promise<void> {
         for (let i = 0; i < n; i++) await store.getMany(batches[i % 10] as string[]);
       },
     },
+    {
+      name: '(diagnostic) store getMany, client without commandTimeout',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await storeNoBackstop.getMany(batches[i % 10] as string[]);
+      },
+    },
   ]);
   raw.disconnect();
   rawPipelined.disconnect();
-  await Promise.all([store.close(), storePipelined.close()]);
+  await Promise.all([
+    store.close(),
+    storePipelined.close(),
+    storeNoBackstop.close(),
+    storePipelinedNoBackstop.close(),
+  ]);
   await redis.stop();
 }
 
