@@ -1,4 +1,5 @@
 import { createManualClock } from '@dc/core';
+import { seededRandom } from '@dc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MemoryStore, MemoryStoreOptions } from '../src/index';
@@ -144,6 +145,36 @@ describe("policy 'tinylfu'", () => {
     expect([...store.keys()].filter((k) => k.startsWith('hot'))).toHaveLength(9);
     const refused = evicted.filter(([key, reason]) => key.startsWith('cold') && reason === 'admission');
     expect(refused).toHaveLength(19);
+  });
+
+  it('resizes the window only at the end of each sample of max(1280, 3 x maxEntries) requests', () => {
+    const store = make<number>({
+      policy: 'tinylfu',
+      maxEntries: 100,
+      random: () => 0.5,
+    }) as MemoryStore<number> & {
+      readonly windowMaximum: number;
+    };
+    const random = seededRandom(7);
+    // A request is a hit or an inserted key; a get miss is followed by the insert.
+    let requests = 0;
+    const changedAt: number[] = [];
+    let window = store.windowMaximum;
+    for (let i = 0; i < 40_000; i++) {
+      // Skewed keys over 400 names: hits and misses both stay frequent.
+      const key = `k${Math.floor(400 * random() ** 3)}`;
+      if (store.get(key) !== undefined) requests++;
+      else {
+        store.set(key, i);
+        requests++;
+      }
+      if (store.windowMaximum !== window) {
+        window = store.windowMaximum;
+        changedAt.push(requests);
+      }
+    }
+    expect(changedAt.length).toBeGreaterThan(3);
+    for (const at of changedAt) expect(at % 1_280).toBe(0);
   });
 });
 
