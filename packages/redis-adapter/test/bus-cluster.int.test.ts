@@ -97,6 +97,15 @@ function median(values: number[]): number {
 }
 
 describe('createRedisBus on a cluster', () => {
+  it('rejects `sharded: true` without a Cluster client and a `sharded` that is not a boolean or auto', () => {
+    expect(() => createRedisBus({ connection: 'redis://127.0.0.1:1', sharded: true })).toThrow(
+      /needs a Cluster client/,
+    );
+    expect(() =>
+      createRedisBus({ connection: 'redis://127.0.0.1:1', sharded: 'yes' as unknown as boolean }),
+    ).toThrow(/`sharded` must be/);
+  });
+
   it('uses sharded pub/sub on the owning primary and evicts B within 100 ms of a write on A', async () => {
     const channel = 'inv:sharded';
     const owner = await cluster.primaryForSlot(keySlot(channel));
@@ -202,9 +211,18 @@ describe('createRedisBus on a cluster', () => {
     const gapAfterMs = performance.now() - killedAt;
     expect(await app.l1B.get('stale')).toBeUndefined();
     expect(app.linkB.stats().resyncs).toBeGreaterThanOrEqual(1);
-    const promoted = await cluster.primaryForSlot(keySlot(channel));
-    expect(promoted.port).not.toBe(victim.port);
-    expect(await subscribers(promoted, 'SHARDNUMSUB', channel)).toBeGreaterThanOrEqual(1);
+    // Nodes agree on the new owner one by one: the one testkit asks may still name the victim.
+    const promoted = await waitFor(
+      async () => {
+        const primary = await cluster.primaryForSlot(keySlot(channel));
+        return primary.port === victim.port ? undefined : primary;
+      },
+      { timeoutMs: 10_000, what: 'every node to name the promoted primary' },
+    );
+    await waitFor(async () => (await subscribers(promoted, 'SHARDNUMSUB', channel)) >= 1, {
+      timeoutMs: 10_000,
+      what: "B's subscription on the promoted primary",
+    });
     // A's client may still route SPUBLISH to the dead node until it refreshes: the link retries.
     const latency = await evictionLatencyMs(app.l1A, app.l1B, 'after-failover', 10_000);
     printCounters({

@@ -36,7 +36,7 @@ export interface ClusterSubscriptionOptions {
 
 /** A running cluster subscription. */
 export interface ClusterSubscription {
-  /** Resolves once the first subscription is confirmed (or the subscription is closed). */
+  /** Resolves once the first subscription is confirmed, refused by the server, or closed. */
   ready(): Promise<void>;
   /** `host:port` of the node the channel is subscribed on now, if any. */
   node(): string | undefined;
@@ -160,7 +160,9 @@ export function openClusterSubscription(options: ClusterSubscriptionOptions): Cl
         });
         // A MOVED reply to SSUBSCRIBE never settles its command in ioredis 5: the bound frees us.
         await bounded(Promise.race([subscribing, failed]), attemptTimeoutMs, 'bus subscribe');
-      } catch {
+      } catch (error) {
+        // The server refused (ACL, unknown command): ready() must not wait forever; retries go on.
+        if ((error as { cause?: { name?: string } }).cause?.name === 'ReplyError') markReady();
         watch.stop();
         live = false;
         connection = undefined;
