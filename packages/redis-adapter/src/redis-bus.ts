@@ -346,9 +346,12 @@ function subscribeCluster(
   const ready = sharded.then((useSharded) => {
     if (context.isClosed()) return;
     settings.onTransport(useSharded ? 'sharded' : 'classic');
+    // ioredis prefixes SPUBLISH's channel with the client's `keyPrefix` (it is a key, PUBLISH's
+    // is not): subscribe to what the publisher really sends to.
+    const prefix = useSharded ? String(cluster.options.keyPrefix ?? '') : '';
     subscription = openClusterSubscription({
       cluster,
-      channel: context.channel,
+      channel: prefix + context.channel,
       sharded: useSharded,
       attemptTimeoutMs: Math.max(1_000, settings.timeoutMs),
       connectionName: `dc-bus-${randomUUID()}`,

@@ -18,8 +18,8 @@ let cluster: RedisClusterHandle;
 const clients: Cluster[] = [];
 
 /** One app instance's own cluster client, as each process would have. */
-async function openClient(): Promise<Cluster> {
-  const client = new Cluster(cluster.startupNodes(), failFastClusterOptions(1_000));
+async function openClient(extra: { keyPrefix?: string } = {}): Promise<Cluster> {
+  const client = new Cluster(cluster.startupNodes(), { ...failFastClusterOptions(1_000), ...extra });
   client.on('error', () => {});
   clients.push(client);
   await new Promise((resolve) => client.once('ready', resolve));
@@ -145,6 +145,23 @@ describe('createRedisBus on a cluster', () => {
     expect(await subscribers(owner, 'SHARDNUMSUB', channel)).toBe(0);
     expect(publishes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5);
     await app.close();
+  });
+
+  it("subscribes to the channel as SPUBLISH sends it under the client's keyPrefix", async () => {
+    const [clientA, clientB] = await Promise.all([
+      openClient({ keyPrefix: 'app:' }),
+      openClient({ keyPrefix: 'app:' }),
+    ]);
+    const busA = createRedisBus({ client: clientA, channel: 'inv:prefixed' });
+    const busB = createRedisBus({ client: clientB, channel: 'inv:prefixed' });
+    await Promise.all([busA.ready(), busB.ready()]);
+    const received: string[] = [];
+    busB.subscribe((message) => received.push(message.origin));
+    await busA.publish({ version: 1, origin: 'A', keys: ['k'] });
+    await waitFor(() => received.includes('A'), { timeoutMs: 1_000, what: 'B to receive the message' });
+    const owner = await cluster.primaryForSlot(keySlot('app:inv:prefixed'));
+    expect(await subscribers(owner, 'SHARDNUMSUB', 'app:inv:prefixed')).toBe(2);
+    await Promise.all([busA.close(), busB.close()]);
   });
 
   it('leaves no handles after close()', async () => {

@@ -94,6 +94,8 @@ export function openClusterSubscription(options: ClusterSubscriptionOptions): Cl
       retryStrategy: null,
       autoResubscribe: false,
       readOnly: false,
+      // `channel` is the name on the wire already.
+      keyPrefix: '',
       connectionName: options.connectionName,
       // RESP2 in ioredis 6 too, so `smessage`/`message` and server-sent unsubscribes arrive the
       // same way in both majors.
