@@ -7,12 +7,20 @@
  *
  * Items are *spread* hashes ({@link spreadHash} of {@link hashKey}): the store computes one per
  * entry when it is added and keeps it, so a hit updates the counters without hashing anything.
+ *
+ * Increments are queued and applied in order, a batch at a time, before the next
+ * {@link frequency} or when the queue is full (as Caffeine drains its read buffer): the counts a
+ * query sees, and when the halvings happen, are exactly those of applying each increment at once,
+ * but a hit only appends to the queue, and the batch's table updates — independent random
+ * accesses in a short loop — overlap their cache misses.
  */
 export class FrequencySketch {
   private readonly table: Uint32Array;
   private readonly blockMask: number;
   readonly sampleSize: number;
   private additions = 0;
+  private readonly pending = new Int32Array(PENDING_LIMIT);
+  private pendingCount = 0;
 
   constructor(capacity: number) {
     // Small caches get the sketch of a 128-entry one (as transitory): with 10 x 20 counts
@@ -28,6 +36,20 @@ export class FrequencySketch {
 
   /** Counts one more occurrence of `item`; halves every counter every `sampleSize` counts. */
   increment(item: number): void {
+    const count = this.pendingCount;
+    this.pending[count] = item;
+    this.pendingCount = count + 1;
+    if (count + 1 === PENDING_LIMIT) this.applyPending();
+  }
+
+  private applyPending(): void {
+    const pending = this.pending;
+    const count = this.pendingCount;
+    this.pendingCount = 0;
+    for (let i = 0; i < count; i++) this.add(pending[i]!);
+  }
+
+  private add(item: number): void {
     const table = this.table;
     const block = (item & this.blockMask) << 4;
     const h = rehash(item);
@@ -59,6 +81,7 @@ export class FrequencySketch {
 
   /** The estimated count of `item` (0..15). */
   frequency(item: number): number {
+    if (this.pendingCount !== 0) this.applyPending();
     const table = this.table;
     const block = (item & this.blockMask) << 4;
     const h = rehash(item);
@@ -94,12 +117,15 @@ export class FrequencySketch {
   }
 
   clear(): void {
+    this.pendingCount = 0;
     this.table.fill(0);
     this.additions = 0;
   }
 }
 
 const MINIMUM_CAPACITY = 128;
+/** Queued increments before they are applied: 1 KiB, a handful of cache lines. */
+const PENDING_LIMIT = 256;
 
 function count(table: Uint32Array, word: number, shift: number): number {
   return (table[word]! >>> shift) & 15;
