@@ -217,10 +217,35 @@ describe('createRedisBus on a cluster', () => {
     await app.close();
   });
 
-  it('reports a gap when the owning primary is SIGKILLed and delivers again after failover', async () => {
-    const channel = 'inv:failover';
+  it('resolves ready() when the server refuses SSUBSCRIBE, subscribing with the node credentials', async () => {
+    // A user that may do everything except SSUBSCRIBE, on every node.
+    await Promise.all(
+      cluster.nodes.map((node) =>
+        node.command('ACL', 'SETUSER', 'nosub', 'on', '>pw', '~*', '&*', '+@all', '-ssubscribe'),
+      ),
+    );
+    const client = new Cluster(cluster.startupNodes(), {
+      ...failFastClusterOptions(1_000),
+      redisOptions: { ...failFastClusterOptions(1_000).redisOptions, username: 'nosub', password: 'pw' },
+    });
+    client.on('error', () => {});
+    clients.push(client);
+    const bus = createRedisBus({ client, channel: 'inv:refused' });
+    await bus.ready();
+    expect(bus.transport).toBe('sharded');
+    const owner = await cluster.primaryForSlot(keySlot('inv:refused'));
+    expect(await subscribers(owner, 'SHARDNUMSUB', 'inv:refused')).toBe(0);
+    await bus.publish({ version: 1, origin: 'x', keys: ['k'] });
+    await bus.close();
+  });
+
+  /**
+   * B caches a key, the primary owning the channel's slot is SIGKILLed: B must report a gap
+   * (its L1 flushed) and receive A's writes again once the replica took over.
+   */
+  async function primaryKill(channel: string, sharded: boolean) {
     const victim = await cluster.primaryForSlot(keySlot(channel));
-    const app = await twoInstances(channel);
+    const app = await twoInstances(channel, sharded);
     await app.l1B.set('stale', entry(1));
     const killedAt = performance.now();
     await victim.kill();
@@ -236,19 +261,35 @@ describe('createRedisBus on a cluster', () => {
       },
       { timeoutMs: 10_000, what: 'every node to name the promoted primary' },
     );
-    await waitFor(async () => (await subscribers(promoted, 'SHARDNUMSUB', channel)) >= 1, {
-      timeoutMs: 10_000,
-      what: "B's subscription on the promoted primary",
-    });
-    // A's client may still route SPUBLISH to the dead node until it refreshes: the link retries.
+    const count = async () =>
+      sharded
+        ? subscribers(promoted, 'SHARDNUMSUB', channel)
+        : (
+            await Promise.all((await cluster.primaries()).map((p) => subscribers(p, 'NUMSUB', channel)))
+          ).reduce((a, b) => a + b, 0);
+    await waitFor(async () => (await count()) >= 1, { timeoutMs: 10_000, what: "B's new subscription" });
+    // A's client may still route the publish to the dead node until it refreshes: the link retries.
     const latency = await evictionLatencyMs(app.l1A, app.l1B, 'after-failover', 10_000);
     printCounters({
-      scenario: 'bus-cluster-primary-kill',
+      scenario: sharded ? 'bus-cluster-primary-kill' : 'bus-cluster-primary-kill-classic',
       gapAfterMs: r1(gapAfterMs),
       gapsA: app.busA.gaps,
       gapsB: app.busB.gaps,
       evictMs: r1(latency),
     });
     await app.close();
+    return promoted;
+  }
+
+  it('reports a gap when the owning primary is SIGKILLed and delivers again after failover', async () => {
+    await primaryKill('inv:failover', true);
+  });
+
+  it('reports a gap with `sharded: false` too when the node it subscribed on is SIGKILLed', async () => {
+    // A primary that still has its replica (not the one promoted by the previous test).
+    const ranges = await cluster.slotRanges();
+    const range = ranges.find((r) => r.replicas.some((replica) => replica.state === 'running'));
+    if (range === undefined) throw new Error('no primary with a running replica');
+    await primaryKill(channelInSlot('inv:classic-failover:', range.start), false);
   });
 });
