@@ -191,6 +191,25 @@ describe('FrequencySketch', () => {
     expect(sketch.frequency(h)).toBeLessThanOrEqual(7);
   });
 
+  it('answers as if every queued increment had been applied at once, halvings included', () => {
+    // `eager` is queried after every increment, so it applies each one before the next;
+    // `queued` is only queried at checkpoints, after hundreds of increments have queued up.
+    const eager = new FrequencySketch(128);
+    const queued = new FrequencySketch(128);
+    const random = seededRandom(11);
+    const items = Array.from({ length: 300 }, (_, i) => item(`k${i}`));
+    for (let step = 1; step <= 6 * eager.sampleSize; step++) {
+      const it = items[Math.floor(items.length * random() ** 2)] as number;
+      eager.increment(it);
+      eager.frequency(it);
+      queued.increment(it);
+      if (step % 997 === 0) {
+        for (const probe of items) expect(queued.frequency(probe)).toBe(eager.frequency(probe));
+      }
+    }
+    for (const probe of items) expect(queued.frequency(probe)).toBe(eager.frequency(probe));
+  });
+
   it('sizes small caches like a 128-entry one and larger ones by their capacity', () => {
     expect(new FrequencySketch(16).sampleSize).toBe(1280);
     expect(new FrequencySketch(1000).sampleSize).toBe(10_000);
