@@ -31,7 +31,43 @@ runCacheStoreConformance(
   { realTime: true, serializes: true },
 );
 
+runCacheStoreConformance(
+  'createRedisStore (autoPipelining: reads coalesced into MGET)',
+  async () => ({
+    store: createRedisStore({
+      connection: redis.url,
+      namespace: `confp${n++}`,
+      autoPipelining: true,
+      ...relaxed,
+    }),
+  }),
+  { realTime: true, serializes: true },
+);
+
 describe('createRedisStore', () => {
+  it('sends the gets of one tick as one MGET with autoPipelining, each caller getting its own entry', async () => {
+    const store = createRedisStore<number>({
+      connection: redis.url,
+      namespace: 'coalesce',
+      autoPipelining: true,
+    });
+    await store.setMany(
+      Array.from(
+        { length: 50 },
+        (_, i) => [`k${i}`, createEntry(i, { now: Date.now(), ttlMs: 60_000 })] as const,
+      ),
+    );
+    const calls = async (command: string) =>
+      Number((await redis.info('commandstats'))[`cmdstat_${command}`]?.match(/calls=(\d+)/)?.[1] ?? 0);
+    const [getsBefore, mgetsBefore] = [await calls('get'), await calls('mget')];
+    const keys = [...Array.from({ length: 50 }, (_, i) => `k${i}`), 'missing', 'k7'];
+    const entries = await Promise.all(keys.map((k) => store.get(k)));
+    expect(entries.map((e) => e?.value)).toEqual([...Array.from({ length: 50 }, (_, i) => i), undefined, 7]);
+    expect((await calls('mget')) - mgetsBefore).toBe(1);
+    expect((await calls('get')) - getsBefore).toBe(0);
+    await store.close();
+  });
+
   it('stores one envelope per key with PXAT when an entry is set', async () => {
     const store = createRedisStore({ client: raw, namespace: 'env' });
     const entry = createEntry(

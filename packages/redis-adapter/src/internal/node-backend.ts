@@ -10,6 +10,7 @@ import {
 } from './backend';
 import { createReadyGate, whenReady } from './clients';
 import { createDurableLanes } from './durable-lanes';
+import { createReadCoalescer } from './read-coalescer';
 
 /**
  * A single primary (`writer`), optionally read through another connection (`reader()`, a
@@ -27,6 +28,8 @@ export function createNodeBackend(config: {
    * writes never queue behind a blocking WAIT (see `createDurableLanes`). Without them, the writer.
    */
   durableWriters?: readonly Redis[];
+  /** Coalesce the `get`s of one tick into one `MGET` (the store's `autoPipelining`). */
+  coalesceReads?: boolean;
   close: () => Promise<void>;
 }): Backend {
   const { writer, wait } = config;
@@ -57,18 +60,24 @@ export function createNodeBackend(config: {
     });
   };
 
+  const readMany = (keys: string[]): Promise<Array<string | null>> => {
+    if (readerOf === undefined && writerGate() === undefined) return writer.mget(keys);
+    return read((c) => c.mget(...keys));
+  };
+  const coalescedGet = config.coalesceReads === true ? createReadCoalescer(readMany) : undefined;
+
   const node = config.node;
   return {
     nodeOf: () => node,
     onlyNode: node,
     get(key) {
+      if (coalescedGet !== undefined) return coalescedGet(key);
       // The common case (one connection, ready) without the closures `read` allocates.
       if (readerOf === undefined && writerGate() === undefined) return writer.get(key);
       return read((c) => c.get(key));
     },
     mget(keys) {
-      if (readerOf === undefined && writerGate() === undefined) return writer.mget(keys as string[]);
-      return read((c) => c.mget(...keys));
+      return readMany(keys as string[]);
     },
     set([key, payload, pxat]) {
       if (lanes !== undefined && wait !== undefined) {

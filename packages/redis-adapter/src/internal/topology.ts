@@ -73,6 +73,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           writer: client,
           wait,
           durableWriters: lanes,
+          coalesceReads: options.autoPipelining,
           close: async () => {
             await Promise.all(lanes.map((c) => closeOwnedClient(c)));
           },
@@ -95,6 +96,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           reader: replicas.length === 0 ? undefined : replicaPicker(writer, replicas, options.readFrom),
           wait,
           durableWriters: lanes,
+          coalesceReads: options.autoPipelining,
           close: async () => {
             await Promise.all(owned.map((c) => closeOwnedClient(c)));
           },
@@ -134,6 +136,7 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
           reader: replicaPicker(writer, replicas, options.readFrom),
           wait,
           durableWriters: lanes,
+          coalesceReads: options.autoPipelining,
           close: async () => {
             await Promise.all(owned.map((c) => closeOwnedClient(c)));
           },
@@ -179,7 +182,16 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
         clients.push(client);
         const address = `${client.options.host ?? '127.0.0.1'}:${client.options.port ?? 6379}`;
         addressOf.set(client, address);
-        nodes.set(address, createNodeBackend({ node: address, writer: client, wait, close: async () => {} }));
+        nodes.set(
+          address,
+          createNodeBackend({
+            node: address,
+            writer: client,
+            wait,
+            coalesceReads: options.autoPipelining,
+            close: async () => {},
+          }),
+        );
         return shard.name === undefined
           ? { address, weight: shard.weight ?? 1 }
           : { address, weight: shard.weight ?? 1, name: shard.name };
