@@ -106,8 +106,8 @@ await store.close();
 raw.disconnect();
 await redis.stop();
 
-/** The store over a client whose `get`/`mget` resolve at once from a Map. */
-async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
+/** A store over a client whose `get`/`mget` resolve at once from a Map (no network). */
+function storeOverFakeClient() {
   const data = new Map<string, string>();
   class FakeClient extends EventEmitter {
     status = 'ready';
@@ -130,6 +130,12 @@ async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
     softTimeoutMs: 500,
     hardTimeoutMs: 1_000,
   });
+  return { fake, store };
+}
+
+/** The store over a client whose `get`/`mget` resolve at once from a Map. */
+async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
+  const { store } = storeOverFakeClient();
   const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
   const value = {
     id: 1,
@@ -160,28 +166,7 @@ async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
 
 /** Raw fake read + parse vs the store, interleaved round by round; medians of per-round differences. */
 async function fakePaired(): Promise<void> {
-  const data = new Map<string, string>();
-  class FakeClient extends EventEmitter {
-    status = 'ready';
-    get(k: string) {
-      return Promise.resolve(data.get(k) ?? null);
-    }
-    mget(...args: unknown[]) {
-      const ks = (Array.isArray(args[0]) ? args[0] : args) as string[];
-      return Promise.resolve(ks.map((k) => data.get(k) ?? null));
-    }
-    set(k: string, v: string) {
-      data.set(k, v);
-      return Promise.resolve('OK');
-    }
-  }
-  const fake = new FakeClient();
-  const store = createRedisStore({
-    client: fake as unknown as Redis,
-    namespace: 'bench',
-    softTimeoutMs: 500,
-    hardTimeoutMs: 1_000,
-  });
+  const { fake, store } = storeOverFakeClient();
   const fakeValue = {
     id: 1,
     name: 'Ada Lovelace',
