@@ -15,7 +15,7 @@ import {
   failFastRedisOptions,
   guardReplyDepth,
 } from '../src/index';
-import { printCounters, r1, trackUnhandled } from './chaos-helpers';
+import { printCounters, r1, startLoopLag, trackUnhandled } from './chaos-helpers';
 
 type Reply = (command: string[], port: number) => string;
 
@@ -143,6 +143,7 @@ describe('createRedisStore against a misbehaving RESP server', () => {
         );
         const latencies: number[] = [];
         const outcomes: string[] = [];
+        const lag = startLoopLag();
         for (let i = 0; i < 3; i++) {
           const t0 = performance.now();
           outcomes.push(
@@ -165,7 +166,8 @@ describe('createRedisStore against a misbehaving RESP server', () => {
           maxLatMs: r1(Math.max(...latencies)),
         });
         expect(outcomes).toEqual(Array(3).fill(failMode === 'open' ? 'miss' : 'typed'));
-        expect(Math.max(...latencies)).toBeLessThanOrEqual(HARD + 20);
+        // Plus how late this process's timers ran (a busy CI box), as the other latency bounds do.
+        expect(Math.max(...latencies)).toBeLessThanOrEqual(HARD + 20 + lag.stop());
         expect(unhandled.count()).toBe(0);
         expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted');
         expect(Object.keys(Array.prototype)).toEqual([]);

@@ -3,10 +3,13 @@
  * timeout with a typed error; after `breakerFailureThreshold` failures the breaker opens and no
  * command reaches Redis while it is open; after `breakerOpenMs` one probe closes it again.
  */
+
+import { once } from 'node:events';
 import { isDcError } from '@dc/core';
 import { createFaultProxy, type FaultProxy, type RedisNode, startRedis } from '@dc/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, type RedisStoreEvent } from '../src/index';
+import { createRedisStore, failFastRedisOptions, type RedisStoreEvent } from '../src/index';
 import { printCounters, r1, sleep, startLoopLag } from './chaos-helpers';
 
 let redis: RedisNode;
@@ -27,8 +30,13 @@ describe('createRedisStore behind a slow link', () => {
   it('times out at the hard timeout, opens the breaker after F failures, sends nothing while open, and probes after D', async () => {
     const HARD = 150;
     const events: RedisStoreEvent[] = [];
+    // Connected before the store sees it: on a loaded box, connect + ready check through the proxy
+    // can take longer than the 150 ms deadline, which would fail the warm-up instead of the test.
+    const client = new Redis({ host: '127.0.0.1', port: proxy.port, ...failFastRedisOptions(HARD) });
+    client.on('error', () => {});
+    await once(client, 'ready');
     const store = createRedisStore<number>({
-      connection: { host: '127.0.0.1', port: proxy.port },
+      client,
       namespace: 'a5',
       failMode: 'closed',
       softTimeoutMs: 50,
@@ -78,5 +86,6 @@ describe('createRedisStore behind a slow link', () => {
       events.filter((e) => e.type === 'store:breaker').map((e) => (e as { state: string }).state),
     ).toEqual(['open', 'half-open', 'closed']);
     await store.close();
+    client.disconnect();
   });
 });
