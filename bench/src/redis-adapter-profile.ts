@@ -10,11 +10,11 @@
  * store's client (both to measure what that per-command timer costs).
  * Run (after building the adapter): cd bench && node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/redis-adapter-profile.ts many
  */
-import { EventEmitter } from 'node:events';
 import { createEntry } from '@dc/core';
 import { createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startRedis } from '@dc/testkit';
 import { Redis } from 'ioredis';
+import { storeOverFakeClient } from './fake-redis-client';
 
 const mode = process.argv[2] ?? 'pipelined';
 /** Raw modes parse the value JSON that follows the envelope's header line, as the store does. */
@@ -105,33 +105,6 @@ console.log(mode, Math.round(ops / 4), 'ops/s');
 await store.close();
 raw.disconnect();
 await redis.stop();
-
-/** A store over a client whose `get`/`mget` resolve at once from a Map (no network). */
-function storeOverFakeClient() {
-  const data = new Map<string, string>();
-  class FakeClient extends EventEmitter {
-    status = 'ready';
-    get(k: string) {
-      return Promise.resolve(data.get(k) ?? null);
-    }
-    mget(...args: unknown[]) {
-      const ks = (Array.isArray(args[0]) ? args[0] : args) as string[];
-      return Promise.resolve(ks.map((k) => data.get(k) ?? null));
-    }
-    set(k: string, v: string) {
-      data.set(k, v);
-      return Promise.resolve('OK');
-    }
-  }
-  const fake = new FakeClient();
-  const store = createRedisStore({
-    client: fake as unknown as Redis,
-    namespace: 'bench',
-    softTimeoutMs: 500,
-    hardTimeoutMs: 1_000,
-  });
-  return { fake, store };
-}
 
 /** The store over a client whose `get`/`mget` resolve at once from a Map. */
 async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {

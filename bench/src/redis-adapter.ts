@@ -23,11 +23,11 @@
  * Run: pnpm --filter @dc/redis-adapter build && pnpm --filter @dc/bench run redis-adapter
  */
 
-import { EventEmitter } from 'node:events';
 import { createEntry, jsonSerializer } from '@dc/core';
 import { createEnvelopeCodec, createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startCluster, startRedis } from '@dc/testkit';
 import { Cluster, Redis } from 'ioredis';
+import { storeOverFakeClient } from './fake-redis-client';
 import { formatOps } from './harness';
 
 interface AsyncCandidate {
@@ -260,24 +260,7 @@ async function cluster(): Promise<void> {
  * CPU time (process.cpuUsage) per key, median of 9 interleaved rounds.
  */
 async function overhead(): Promise<void> {
-  const data = new Map<string, string>();
-  class FakeClient extends EventEmitter {
-    status = 'ready';
-    get(k: string) {
-      return Promise.resolve(data.get(k) ?? null);
-    }
-    mget(...args: unknown[]) {
-      const ks = (Array.isArray(args[0]) ? args[0] : args) as string[];
-      return Promise.resolve(ks.map((k) => data.get(k) ?? null));
-    }
-  }
-  const fake = new FakeClient();
-  const store = createRedisStore({
-    client: fake as unknown as Redis,
-    namespace: 'bench',
-    softTimeoutMs: 500,
-    hardTimeoutMs: 1_000,
-  });
+  const { data, fake, store } = storeOverFakeClient();
   const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
   const rawKeys = keys.map((k) => namespacedKey('bench', k));
   const value = {

@@ -73,17 +73,10 @@ async function scenario(name: string, url: string, failMode: 'open' | 'closed') 
   unhandled.stop();
   const counters = {
     scenario: `A4-${name}-fail-${failMode}`,
-    acked: 0,
     errorsSurfaced: outcome === 'other' || writeOutcome === 'other' ? 1 : 0,
     unhandled: unhandled.count(),
     maxLatMs: r1(firstOpMs),
     p99LatMs: r1(firstOpMs),
-    errWindowMs: 0,
-    lostAcked: 0,
-    ambiguous: 0,
-    staleReads: 0,
-    factoryCalls: 0,
-    heapDeltaMB: 0,
     activeHandles,
     constructMs: r1(constructMs),
     closeMs: r1(closeMs),

@@ -1,0 +1,34 @@
+import { EventEmitter } from 'node:events';
+import { createRedisStore } from '@dc/redis-adapter';
+import type { Redis } from 'ioredis';
+
+/**
+ * A `createRedisStore` over a stand-in client whose `get`/`mget`/`set` resolve at once from a
+ * `Map` (no network), to measure the store's own CPU per read. `data` holds the raw Redis keys
+ * and payloads; `fake` is the client, for the raw side of a comparison.
+ */
+export function storeOverFakeClient() {
+  const data = new Map<string, string>();
+  class FakeClient extends EventEmitter {
+    status = 'ready';
+    get(k: string) {
+      return Promise.resolve(data.get(k) ?? null);
+    }
+    mget(...args: unknown[]) {
+      const ks = (Array.isArray(args[0]) ? args[0] : args) as string[];
+      return Promise.resolve(ks.map((k) => data.get(k) ?? null));
+    }
+    set(k: string, v: string) {
+      data.set(k, v);
+      return Promise.resolve('OK');
+    }
+  }
+  const fake = new FakeClient();
+  const store = createRedisStore({
+    client: fake as unknown as Redis,
+    namespace: 'bench',
+    softTimeoutMs: 500,
+    hardTimeoutMs: 1_000,
+  });
+  return { data, fake, store };
+}
