@@ -2,6 +2,15 @@ import { EventEmitter } from 'node:events';
 import { createRedisStore } from '@dc/redis-adapter';
 import type { Redis } from 'ioredis';
 
+/** The cached value every redis-adapter bench reads: a small user record. */
+export const BENCH_VALUE = Object.freeze({
+  id: 1,
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  roles: Object.freeze(['admin', 'user']),
+  score: 42.5,
+});
+
 /**
  * A `createRedisStore` over a stand-in client whose `get`/`mget`/`set` resolve at once from a
  * `Map` (no network), to measure the store's own CPU per read. `data` holds the raw Redis keys

@@ -14,7 +14,7 @@ import { createEntry } from '@dc/core';
 import { createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startRedis } from '@dc/testkit';
 import { Redis } from 'ioredis';
-import { storeOverFakeClient } from './fake-redis-client';
+import { BENCH_VALUE, storeOverFakeClient } from './fake-redis-client';
 
 const mode = process.argv[2] ?? 'pipelined';
 /** Raw modes parse the value JSON that follows the envelope's header line, as the store does. */
@@ -32,13 +32,7 @@ if (mode === 'fakepaired') {
 }
 const redis = await startRedis();
 const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
-const value = {
-  id: 1,
-  name: 'Ada Lovelace',
-  email: 'ada@example.com',
-  roles: ['admin', 'user'],
-  score: 42.5,
-};
+const value = BENCH_VALUE;
 const store = createRedisStore({
   // NOCT=1: without the commandTimeout backstop the store's clients set (one timer per command).
   connection: process.env.NOCT ? { url: redis.url, commandTimeout: undefined } : redis.url,
@@ -110,13 +104,7 @@ await redis.stop();
 async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
   const { store } = storeOverFakeClient();
   const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
-  const value = {
-    id: 1,
-    name: 'Ada Lovelace',
-    email: 'ada@example.com',
-    roles: ['admin', 'user'],
-    score: 42.5,
-  };
+  const value = BENCH_VALUE;
   for (const k of keys) await store.set(k, createEntry(value, { now: Date.now(), ttlMs: 3_600_000 }));
   if ((await store.get(keys[0] as string)) === undefined) throw new Error('fake setup: no hit');
   const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
@@ -140,13 +128,7 @@ async function fakeClientLoop(which: 'fakeget' | 'fakemany'): Promise<void> {
 /** Raw fake read + parse vs the store, interleaved round by round; medians of per-round differences. */
 async function fakePaired(): Promise<void> {
   const { fake, store } = storeOverFakeClient();
-  const fakeValue = {
-    id: 1,
-    name: 'Ada Lovelace',
-    email: 'ada@example.com',
-    roles: ['admin', 'user'],
-    score: 42.5,
-  };
+  const fakeValue = BENCH_VALUE;
   const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
   const rawKeys = keys.map((k) => namespacedKey('bench', k));
   for (const k of keys) {

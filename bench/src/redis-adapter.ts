@@ -27,7 +27,7 @@ import { createEntry, jsonSerializer } from '@dc/core';
 import { createEnvelopeCodec, createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startCluster, startRedis } from '@dc/testkit';
 import { Cluster, Redis } from 'ioredis';
-import { storeOverFakeClient } from './fake-redis-client';
+import { BENCH_VALUE, storeOverFakeClient } from './fake-redis-client';
 import { formatOps } from './harness';
 
 interface AsyncCandidate {
@@ -102,13 +102,7 @@ async function standalone(): Promise<void> {
   const KEYS = 1_000;
   const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
   const rawKeys = keys.map((k) => namespacedKey(ns, k));
-  const value = {
-    id: 1,
-    name: 'Ada Lovelace',
-    email: 'ada@example.com',
-    roles: ['admin', 'user'],
-    score: 42.5,
-  };
+  const value = BENCH_VALUE;
   const hardTimeoutMs = 1_000;
   const store = createRedisStore({ connection: redis.url, namespace: ns, softTimeoutMs: 500, hardTimeoutMs });
   const storePipelined = createRedisStore({
@@ -263,13 +257,7 @@ async function overhead(): Promise<void> {
   const { data, fake, store } = storeOverFakeClient();
   const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
   const rawKeys = keys.map((k) => namespacedKey('bench', k));
-  const value = {
-    id: 1,
-    name: 'Ada Lovelace',
-    email: 'ada@example.com',
-    roles: ['admin', 'user'],
-    score: 42.5,
-  };
+  const value = BENCH_VALUE;
   // The store's own encoding of the entry.
   const envelope = createEnvelopeCodec(jsonSerializer).encode(
     createEntry(value, { now: Date.now(), ttlMs: 3_600_000 }),
