@@ -6,6 +6,10 @@
  *
  *   pnpm --filter @dc/bench eviction                 # 10k and 1M
  *   EVICTION_SIZES=10000 pnpm --filter @dc/bench eviction
+ *   EVICTION_ONLY=get-hit EVICTION_ROUNDS=15 EVICTION_SIZES=10000 pnpm --filter @dc/bench eviction
+ *
+ * `EVICTION_ONLY` keeps the scenarios whose title starts with one of its comma-separated names
+ * (and skips the hit-ratio and bytes tables); `EVICTION_ROUNDS` sets the rounds per scenario.
  *
  * Notes: quick-lru's `maxSize` keeps up to 2 x maxSize entries (two generations); node-cache
  * has no eviction (it throws once `maxKeys` is reached), so it sits out set-with-eviction and
@@ -22,7 +26,7 @@ import QuickLRU from 'quick-lru';
 import { LRU as TinyLRU } from 'tiny-lru';
 import { newCache } from 'transitory';
 import type { Candidate } from './harness';
-import { compare, printComparison, seededRandom, zipfStream } from './harness';
+import { compare, isolate, printComparison, seededRandom, zipfStream } from './harness';
 
 /** The common surface of every cache here. */
 interface Cache {
@@ -112,11 +116,95 @@ function randomIndexes(count: number, bound: number, seed: number): Uint32Array 
   return out;
 }
 
+// The measured loops. Each candidate runs its own `isolate`d copy (see harness.ts), so their
+// call sites see one cache class, as in an application. Self-contained: they are recompiled.
+/** Cursor into the precomputed streams, kept across rounds. */
+interface Cursor {
+  at: number;
+}
+
+function getHitLoop(
+  cache: Cache,
+  keys: readonly string[],
+  idx: Uint32Array,
+  mask: number,
+  cursor: Cursor,
+  iterations: number,
+): number {
+  let sum = 0;
+  let at = cursor.at;
+  for (let i = 0; i < iterations; i++) sum += cache.get(keys[idx[at++ & mask] as number] as string) as number;
+  cursor.at = at;
+  return sum;
+}
+
+function getMissLoop(
+  cache: Cache,
+  missing: readonly string[],
+  mask: number,
+  cursor: Cursor,
+  iterations: number,
+): number {
+  let found = 0;
+  let at = cursor.at;
+  for (let i = 0; i < iterations; i++) if (cache.get(missing[at++ & mask] as string) !== undefined) found++;
+  cursor.at = at;
+  return found;
+}
+
+function setUpdateLoop(
+  cache: Cache,
+  keys: readonly string[],
+  idx: Uint32Array,
+  mask: number,
+  cursor: Cursor,
+  iterations: number,
+): Cache {
+  let at = cursor.at;
+  for (let i = 0; i < iterations; i++) cache.set(keys[idx[at++ & mask] as number] as string, i);
+  cursor.at = at;
+  return cache;
+}
+
+/** Cycles through `cycle` (2n distinct keys): each key was evicted by the time it comes back. */
+function setEvictLoop(cache: Cache, cycle: readonly string[], cursor: Cursor, iterations: number): Cache {
+  let at = cursor.at;
+  const size = cycle.length;
+  for (let i = 0; i < iterations; i++) {
+    cache.set(cycle[at] as string, i);
+    at = at + 1 === size ? 0 : at + 1;
+  }
+  cursor.at = at;
+  return cache;
+}
+
+/** 90% get (a miss loads and sets), 10% set. */
+function mixLoop(
+  cache: Cache,
+  names: readonly string[],
+  zipf: Uint32Array,
+  isSet: Uint32Array,
+  mask: number,
+  cursor: Cursor,
+  iterations: number,
+): Cache {
+  let at = cursor.at;
+  for (let i = 0; i < iterations; i++) {
+    const j = at++ & mask;
+    const key = names[zipf[j] as number] as string;
+    if (isSet[j] === 0 || cache.get(key) === undefined) cache.set(key, i);
+  }
+  cursor.at = at;
+  return cache;
+}
+
 function filled(maker: Maker, n: number, keys: readonly string[]): Cache {
   const cache = maker.make(n);
   for (let i = 0; i < n; i++) cache.set(keys[i] as string, i);
   return cache;
 }
+
+const ONLY = process.env.EVICTION_ONLY?.split(',');
 
 function scenario(
   title: string,
@@ -124,6 +212,7 @@ function scenario(
   build: (maker: Maker) => (iterations: number) => unknown,
   rounds: number,
 ): void {
+  if (ONLY !== undefined && !ONLY.some((name) => title.startsWith(name))) return;
   const candidates: Candidate[] = makers.map((maker) => ({ name: maker.name, run: build(maker) }));
   printComparison(title, compare(candidates, { rounds, roundMs: 150, baseline: 'mnemonist' }));
 }
@@ -131,7 +220,7 @@ function scenario(
 function runSize(n: number): void {
   const big = n >= 1_000_000;
   const makers = MAKERS.filter((m) => !big || m.evicts);
-  const rounds = big ? 3 : 5;
+  const rounds = Number(process.env.EVICTION_ROUNDS ?? (big ? 3 : 5));
   const keys = keysFor('key:', n);
   const idx = randomIndexes(STREAM, n, 1);
   const mask = STREAM - 1;
@@ -142,15 +231,9 @@ function runSize(n: number): void {
     makers,
     (maker) => {
       const cache = filled(maker, n, keys);
-      let at = 0;
-      return (iterations) => {
-        let sum = 0;
-        for (let i = 0; i < iterations; i++) {
-          const value = cache.get(keys[idx[at++ & mask] as number] as string) as number;
-          sum += value;
-        }
-        return sum;
-      };
+      const loop = isolate(getHitLoop);
+      const cursor = { at: 0 };
+      return (iterations) => loop(cache, keys, idx, mask, cursor, iterations);
     },
     rounds,
   );
@@ -161,13 +244,9 @@ function runSize(n: number): void {
     makers,
     (maker) => {
       const cache = filled(maker, n, keys);
-      let at = 0;
-      return (iterations) => {
-        let found = 0;
-        for (let i = 0; i < iterations; i++)
-          if (cache.get(missing[at++ & mask] as string) !== undefined) found++;
-        return found;
-      };
+      const loop = isolate(getMissLoop);
+      const cursor = { at: 0 };
+      return (iterations) => loop(cache, missing, mask, cursor, iterations);
     },
     rounds,
   );
@@ -177,11 +256,9 @@ function runSize(n: number): void {
     makers,
     (maker) => {
       const cache = filled(maker, n, keys);
-      let at = 0;
-      return (iterations) => {
-        for (let i = 0; i < iterations; i++) cache.set(keys[idx[at++ & mask] as number] as string, i);
-        return cache;
-      };
+      const loop = isolate(setUpdateLoop);
+      const cursor = { at: 0 };
+      return (iterations) => loop(cache, keys, idx, mask, cursor, iterations);
     },
     rounds,
   );
@@ -194,15 +271,9 @@ function runSize(n: number): void {
     makers.filter((m) => m.evicts),
     (maker) => {
       const cache = filled(maker, n, keys);
-      let at = n;
-      const size = cycle.length;
-      return (iterations) => {
-        for (let i = 0; i < iterations; i++) {
-          cache.set(cycle[at] as string, i);
-          at = at + 1 === size ? 0 : at + 1;
-        }
-        return cache;
-      };
+      const loop = isolate(setEvictLoop);
+      const cursor = { at: n };
+      return (iterations) => loop(cache, cycle, cursor, iterations);
     },
     rounds,
   );
@@ -217,19 +288,13 @@ function runSize(n: number): void {
     makers.filter((m) => m.evicts),
     (maker) => {
       const cache = maker.make(n);
-      let at = 0;
-      return (iterations) => {
-        for (let i = 0; i < iterations; i++) {
-          const j = at++ & mask;
-          const key = names[zipf[j] as number] as string;
-          if (isSet[j] === 0 || cache.get(key) === undefined) cache.set(key, i);
-        }
-        return cache;
-      };
+      const loop = isolate(mixLoop);
+      const cursor = { at: 0 };
+      return (iterations) => loop(cache, names, zipf, isSet, mask, cursor, iterations);
     },
     rounds,
   );
-  if (!big)
+  if (!big && ONLY === undefined)
     hitRatio(
       n,
       universe,
@@ -312,8 +377,9 @@ if (process.argv.includes('--bytes')) {
 } else {
   const sizes = (process.env.EVICTION_SIZES ?? '10000,1000000').split(',').map(Number);
   for (const n of sizes) runSize(n);
-  if ((globalThis as { gc?: () => void }).gc !== undefined) bytesPerEntry();
-  else {
+  // A scenario filter skips the bytes-per-entry table too.
+  if (ONLY === undefined && (globalThis as { gc?: () => void }).gc !== undefined) bytesPerEntry();
+  else if (ONLY === undefined) {
     const self = fileURLToPath(import.meta.url);
     const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', self, '--bytes'], {
       stdio: 'inherit',

@@ -4,7 +4,8 @@ import { runInNewContext } from 'node:vm';
 /**
  * A small, dependency-free ops/s harness shared by every benchmark here. Each candidate runs in
  * the same process, interleaved round by round, so machine noise hits all of them alike; the
- * median of the rounds is reported and ratios are taken against a named baseline.
+ * median of the rounds is reported, and each ratio is the median of per-round ratios against a
+ * named baseline.
  */
 
 /** One measured candidate. `run(n)` must perform exactly `n` operations. */
@@ -69,21 +70,44 @@ export function compare(candidates: readonly Candidate[], options: CompareOption
       samples[i]?.push(n / seconds);
     });
   }
-  return toRows(candidates, samples.map(median), options.baseline);
+  return toRows(candidates, samples, options.baseline);
 }
 
-function toRows(candidates: readonly { name: string }[], medians: number[], baseline?: string): CompareRow[] {
-  const base = medians[
+/**
+ * Rows from per-round ops/s samples. The ratio is the median of per-round ratios to the
+ * baseline: a round where the machine slowed down slows both sides of that round's ratio, so it
+ * is steadier than the ratio of the two medians.
+ */
+function toRows(
+  candidates: readonly { name: string }[],
+  samples: number[][],
+  baseline?: string,
+): CompareRow[] {
+  const base = samples[
     Math.max(
       0,
       candidates.findIndex((c) => c.name === baseline),
     )
-  ] as number;
-  return candidates.map((c, i) => ({
-    name: c.name,
-    opsPerSec: medians[i] as number,
-    ratio: (medians[i] as number) / base,
-  }));
+  ] as number[];
+  return candidates.map((c, i) => {
+    const own = samples[i] as number[];
+    return {
+      name: c.name,
+      opsPerSec: median(own),
+      ratio: median(own.map((opsPerSec, round) => opsPerSec / (base[round] as number))),
+    };
+  });
+}
+
+/**
+ * A fresh copy of `fn` with type feedback of its own. Candidates that share one loop function
+ * share its call sites, which then see every cache class (megamorphic) and slow all of them in a
+ * way no application does: in an app a call site sees one cache. Give each candidate
+ * `isolate(loop)` instead. `fn` must be self-contained: it reaches nothing outside its
+ * parameters (its source is recompiled), and declares no nested named functions.
+ */
+export function isolate<F extends (...args: never[]) => unknown>(fn: F): F {
+  return new Function(`return (${fn.toString()});`)() as F;
 }
 
 /** A candidate whose `run(n)` awaits `n` operations (an async cache API). */
@@ -144,7 +168,7 @@ export async function compareAsync(
       samples[i]?.push(n / (await timeRun(candidate, n)));
     }
   }
-  return toRows(candidates, samples.map(median), options.baseline);
+  return toRows(candidates, samples, options.baseline);
 }
 
 /** The record both cache benchmarks store: a small user object, as an application would cache. */
