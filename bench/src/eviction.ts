@@ -118,83 +118,64 @@ function randomIndexes(count: number, bound: number, seed: number): Uint32Array 
 
 // The measured loops. Each candidate runs its own `isolate`d copy (see harness.ts), so their
 // call sites see one cache class, as in an application. Self-contained: they are recompiled.
-/** Cursor into the precomputed streams, kept across rounds. */
-interface Cursor {
+/** A precomputed key stream and the position in it, kept across rounds. */
+interface Stream {
+  readonly keys: readonly string[];
+  /** Indexes into `keys`, read in order (wrapping at `mask + 1`); absent: `keys` in order. */
+  readonly idx?: Uint32Array;
+  readonly mask: number;
   at: number;
 }
 
-function getHitLoop(
-  cache: Cache,
-  keys: readonly string[],
-  idx: Uint32Array,
-  mask: number,
-  cursor: Cursor,
-  iterations: number,
-): number {
+function getHitLoop(cache: Cache, stream: Stream, iterations: number): number {
+  const { keys, idx, mask } = stream as Required<Stream>;
+  let at = stream.at;
   let sum = 0;
-  let at = cursor.at;
   for (let i = 0; i < iterations; i++) sum += cache.get(keys[idx[at++ & mask] as number] as string) as number;
-  cursor.at = at;
+  stream.at = at;
   return sum;
 }
 
-function getMissLoop(
-  cache: Cache,
-  missing: readonly string[],
-  mask: number,
-  cursor: Cursor,
-  iterations: number,
-): number {
+function getMissLoop(cache: Cache, stream: Stream, iterations: number): number {
+  const { keys, mask } = stream;
+  let at = stream.at;
   let found = 0;
-  let at = cursor.at;
-  for (let i = 0; i < iterations; i++) if (cache.get(missing[at++ & mask] as string) !== undefined) found++;
-  cursor.at = at;
+  for (let i = 0; i < iterations; i++) if (cache.get(keys[at++ & mask] as string) !== undefined) found++;
+  stream.at = at;
   return found;
 }
 
-function setUpdateLoop(
-  cache: Cache,
-  keys: readonly string[],
-  idx: Uint32Array,
-  mask: number,
-  cursor: Cursor,
-  iterations: number,
-): Cache {
-  let at = cursor.at;
+function setUpdateLoop(cache: Cache, stream: Stream, iterations: number): Cache {
+  const { keys, idx, mask } = stream as Required<Stream>;
+  let at = stream.at;
   for (let i = 0; i < iterations; i++) cache.set(keys[idx[at++ & mask] as number] as string, i);
-  cursor.at = at;
+  stream.at = at;
   return cache;
 }
 
-/** Cycles through `cycle` (2n distinct keys): each key was evicted by the time it comes back. */
-function setEvictLoop(cache: Cache, cycle: readonly string[], cursor: Cursor, iterations: number): Cache {
-  let at = cursor.at;
-  const size = cycle.length;
+/** Cycles through `keys` (2n distinct names): each was evicted by the time it comes back. */
+function setEvictLoop(cache: Cache, stream: Stream, iterations: number): Cache {
+  const { keys } = stream;
+  const size = keys.length;
+  let at = stream.at;
   for (let i = 0; i < iterations; i++) {
-    cache.set(cycle[at] as string, i);
+    cache.set(keys[at] as string, i);
     at = at + 1 === size ? 0 : at + 1;
   }
-  cursor.at = at;
+  stream.at = at;
   return cache;
 }
 
-/** 90% get (a miss loads and sets), 10% set. */
-function mixLoop(
-  cache: Cache,
-  names: readonly string[],
-  zipf: Uint32Array,
-  isSet: Uint32Array,
-  mask: number,
-  cursor: Cursor,
-  iterations: number,
-): Cache {
-  let at = cursor.at;
+/** 90% get (a miss loads and sets), 10% set: `idx` ranks keys by Zipf, `isSet` picks the sets. */
+function mixLoop(cache: Cache, stream: Stream, isSet: Uint32Array, iterations: number): Cache {
+  const { keys, idx, mask } = stream as Required<Stream>;
+  let at = stream.at;
   for (let i = 0; i < iterations; i++) {
     const j = at++ & mask;
-    const key = names[zipf[j] as number] as string;
+    const key = keys[idx[j] as number] as string;
     if (isSet[j] === 0 || cache.get(key) === undefined) cache.set(key, i);
   }
-  cursor.at = at;
+  stream.at = at;
   return cache;
 }
 
@@ -232,8 +213,8 @@ function runSize(n: number): void {
     (maker) => {
       const cache = filled(maker, n, keys);
       const loop = isolate(getHitLoop);
-      const cursor = { at: 0 };
-      return (iterations) => loop(cache, keys, idx, mask, cursor, iterations);
+      const stream: Stream = { keys, idx, mask, at: 0 };
+      return (iterations) => loop(cache, stream, iterations);
     },
     rounds,
   );
@@ -245,8 +226,8 @@ function runSize(n: number): void {
     (maker) => {
       const cache = filled(maker, n, keys);
       const loop = isolate(getMissLoop);
-      const cursor = { at: 0 };
-      return (iterations) => loop(cache, missing, mask, cursor, iterations);
+      const stream: Stream = { keys: missing, mask, at: 0 };
+      return (iterations) => loop(cache, stream, iterations);
     },
     rounds,
   );
@@ -257,8 +238,8 @@ function runSize(n: number): void {
     (maker) => {
       const cache = filled(maker, n, keys);
       const loop = isolate(setUpdateLoop);
-      const cursor = { at: 0 };
-      return (iterations) => loop(cache, keys, idx, mask, cursor, iterations);
+      const stream: Stream = { keys, idx, mask, at: 0 };
+      return (iterations) => loop(cache, stream, iterations);
     },
     rounds,
   );
@@ -272,8 +253,8 @@ function runSize(n: number): void {
     (maker) => {
       const cache = filled(maker, n, keys);
       const loop = isolate(setEvictLoop);
-      const cursor = { at: n };
-      return (iterations) => loop(cache, cycle, cursor, iterations);
+      const stream: Stream = { keys: cycle, mask: 0, at: n };
+      return (iterations) => loop(cache, stream, iterations);
     },
     rounds,
   );
@@ -289,8 +270,8 @@ function runSize(n: number): void {
     (maker) => {
       const cache = maker.make(n);
       const loop = isolate(mixLoop);
-      const cursor = { at: 0 };
-      return (iterations) => loop(cache, names, zipf, isSet, mask, cursor, iterations);
+      const stream: Stream = { keys: names, idx: zipf, mask, at: 0 };
+      return (iterations) => loop(cache, stream, isSet, iterations);
     },
     rounds,
   );

@@ -142,6 +142,12 @@ export interface RedisStoreOptions<V = unknown> {
   autoPipelining?: boolean;
   /** Longest user key accepted (UTF-16 code units). @default 1024 */
   maxKeyLength?: number;
+  /**
+   * Keys of failed writes the store remembers (read as misses, deleted from Redis when it
+   * answers again). Past this many, the whole namespace is read as missing until a `clear()` of it
+   * succeeds, which the store runs itself. @default 10000
+   */
+  maxPendingInvalidations?: number;
   /** Source of time (expiry checks, timeouts, breaker). @default systemClock */
   clock?: Clock;
   /** Receives errors, timeouts, breaker changes and poisoned entries. Exceptions are swallowed. */
@@ -166,6 +172,7 @@ export const DEFAULT_REDIS_STORE_OPTIONS = Object.freeze({
   breakerOpenMs: 500,
   autoPipelining: false,
   maxKeyLength: 1024,
+  maxPendingInvalidations: 10_000,
   clock: systemClock,
   name: 'redis',
 });
@@ -247,6 +254,7 @@ export function resolveRedisStoreOptions<V>(options: RedisStoreOptions<V>): Reso
   assertInteger(merged.breakerFailureThreshold, 'breakerFailureThreshold', 1, 'redis');
   assertTtlMs(merged.breakerOpenMs, 'breakerOpenMs', 'redis');
   assertInteger(merged.maxKeyLength, 'maxKeyLength', 1, 'redis');
+  assertInteger(merged.maxPendingInvalidations, 'maxPendingInvalidations', 1, 'redis');
   assertNamespace(merged.namespace);
   const s = merged.serializer as Partial<Serializer> | undefined;
   if (typeof s?.encode !== 'function' || typeof s.decode !== 'function' || typeof s.name !== 'string') {

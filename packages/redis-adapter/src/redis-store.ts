@@ -6,12 +6,14 @@ import {
   ClosedError,
   defineStore,
   isDcError,
+  type TimerHandle,
 } from '@dc/core';
 import { type CircuitBreaker, type CircuitState, createBreakerRegistry } from './circuit-breaker';
 import { createEnvelopeCodec } from './codec';
 import type { StoredWrite } from './internal/backend';
 import { watchClient } from './internal/clients';
 import { createOpRunner } from './internal/op-runner';
+import { createPendingInvalidations } from './internal/pending-invalidations';
 import { createTopology } from './internal/topology';
 import { createKeyMapper, namespaceScanPattern } from './namespace';
 import { type RedisStoreEvent, type RedisStoreOptions, resolveRedisStoreOptions } from './options';
@@ -34,6 +36,11 @@ export interface RedisStoreStats {
   poisoned: number;
   /** Writes that fewer replicas than `waitReplicas` acknowledged. */
   replicationShortfalls: number;
+  /**
+   * Keys whose last write or delete failed, read as misses until a later write succeeds or the
+   * store deletes them from Redis (1 while the whole namespace is pending; see `clear()`).
+   */
+  pendingInvalidations: number;
   /** The worst breaker state over all nodes (`open` if any node's breaker is open). */
   breaker: CircuitState;
   /** Each node's breaker state (`host:port`; one entry for standalone and Sentinel). */
@@ -45,6 +52,13 @@ export interface RedisStore<V = unknown> extends CacheStore<V> {
   /** A snapshot of the counters. */
   stats(): RedisStoreStats;
 }
+
+/** What a write's runner resolves when it failed open. */
+const WRITE_FAILED: unique symbol = Symbol('write-failed');
+/** How often the store retries deleting the keys of failed writes while any are pending (ms). */
+const REPAIR_INTERVAL_MS = 250;
+/** Keys deleted per repair command. */
+const REPAIR_BATCH = 500;
 
 // Configuration problems that no retry will fix; reported once as `store:config-error`.
 const CONFIG_ERROR = /^(NOPERM|NOAUTH|WRONGPASS|ERR unknown command|MISCONF)/;
@@ -75,6 +89,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     shortCircuits: 0,
     poisoned: 0,
     replicationShortfalls: 0,
+    pendingInvalidations: 0,
     breaker: 'closed',
     breakers: {},
   };
@@ -139,7 +154,10 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
 
   const detach = clients.map((client) =>
     watchClient(client, {
-      onReady: () => breakers.probeNow(nodeOfClient(client)),
+      onReady: () => {
+        breakers.probeNow(nodeOfClient(client));
+        scheduleRepair(0);
+      },
       onError: (error) => {
         if (!reportError(error)) emit({ type: 'store:client-error', error });
       },
@@ -193,6 +211,93 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     }
   };
 
+  // Keys whose last write failed: never read from Redis until repaired (see pending-invalidations.ts).
+  const pending = createPendingInvalidations(resolved.maxPendingInvalidations);
+  let repairTimer: TimerHandle | undefined;
+  let repairing = false;
+  let closed = false;
+  const scheduleRepair = (delayMs = REPAIR_INTERVAL_MS): void => {
+    if (closed || repairing || pending.size === 0) return;
+    if (repairTimer !== undefined) {
+      if (delayMs > 0) return;
+      repairTimer.cancel();
+    }
+    repairTimer = clock.setTimer(() => {
+      repairTimer = undefined;
+      void repair();
+    }, delayMs);
+  };
+
+  /**
+   * Runs a write of `keys` (or of the whole namespace) under the runner. A failure — resolved as
+   * `fallback` in fail-open mode, rejected in fail-closed mode — leaves them pending; a success
+   * clears what failed before it was issued.
+   */
+  const trackedWrite = async <R>(
+    op: string,
+    keys: readonly string[] | 'namespace',
+    fallback: R,
+    exec: () => Promise<R>,
+    extraMs: number,
+    breaker?: CircuitBreaker,
+  ): Promise<R> => {
+    const issuedAt = pending.issue();
+    const failed = () => {
+      if (keys === 'namespace') pending.failAll();
+      else pending.fail(keys);
+      scheduleRepair();
+    };
+    let result: R | typeof WRITE_FAILED;
+    try {
+      result = await runner.run<R | typeof WRITE_FAILED>(op, 'write', WRITE_FAILED, exec, extraMs, breaker);
+    } catch (error) {
+      if (!isDcError(error, 'E_CLOSED')) failed();
+      throw error;
+    }
+    if (result === WRITE_FAILED) {
+      failed();
+      return fallback;
+    }
+    if (keys === 'namespace') pending.succeedAll(issuedAt);
+    else pending.succeed(keys, issuedAt);
+    return result;
+  };
+
+  const clearNamespace = (op: string): Promise<void> =>
+    trackedWrite(
+      op,
+      'namespace',
+      undefined,
+      () => backend.scanUnlink(namespaceScanPattern(namespace)),
+      30_000,
+      // It spans every node: on a multi-node topology it has a breaker of its own.
+      onlyBreaker ?? breakers.get('*'),
+    );
+
+  /** Deletes pending keys (or the namespace) from Redis; what fails stays pending for the next try. */
+  const repair = async (): Promise<void> => {
+    if (closed || repairing || pending.size === 0) return;
+    repairing = true;
+    const before = pending.size;
+    try {
+      if (pending.wholeNamespace) {
+        await clearNamespace('invalidate');
+      } else {
+        const userKeys = pending.take(REPAIR_BATCH);
+        const redisKeys = userKeys.map(key);
+        await perNode('invalidate', userKeys, redisKeys, 0, (positions) =>
+          backend.unlink(pick(redisKeys, positions)),
+        );
+      }
+    } catch {
+      // Fail-closed: still pending, retried below.
+    } finally {
+      repairing = false;
+      // A batch that went through is followed at once by the next one.
+      if (pending.size > 0) scheduleRepair(pending.size < before ? 0 : REPAIR_INTERVAL_MS);
+    }
+  };
+
   const toWrite = (userKey: string, entry: CacheEntry<V>): StoredWrite => [
     key(userKey),
     codec.encode(entry),
@@ -219,12 +324,19 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
   // A read's point in time is when it was sent (`startedAt`): an entry valid then is served.
   const decodeOne = (payload: string | null, userKey: string, startedAt: number) =>
     decode(userKey, undefined, payload, startedAt);
-  const readOne =
+  const readOneFromRedis =
     onlyNode === undefined
       ? (userKey: string): Promise<CacheEntry<V> | undefined> =>
           runner.read('get', userKey, fetchOne, decodeOne, breakerOf(key(userKey)))
       : (userKey: string): Promise<CacheEntry<V> | undefined> =>
           runner.read('get', userKey, fetchOne, decodeOne);
+  const readOne = (userKey: string): Promise<CacheEntry<V> | undefined> => {
+    if (pending.size !== 0 && pending.covers(userKey)) {
+      stats.misses++;
+      return Promise.resolve(undefined);
+    }
+    return readOneFromRedis(userKey);
+  };
   /** Decodes one node's replies into `entries` (`positions`: where they go; undefined: in order). */
   const decodeBatch = (
     entries: Array<CacheEntry<V> | undefined>,
@@ -247,6 +359,28 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
   };
   /** `redisKeys`: the namespaced `userKeys`, built while validating them (see `store.getMany`). */
   const readMany = (
+    userKeys: readonly string[],
+    redisKeys: readonly string[],
+  ): Promise<Array<CacheEntry<V> | undefined>> =>
+    pending.size === 0
+      ? readManyFromRedis(userKeys, redisKeys)
+      : readManySkippingPending(userKeys, redisKeys);
+  /** {@link readMany} with pending keys answered as misses, without reading them. */
+  const readManySkippingPending = async (
+    userKeys: readonly string[],
+    redisKeys: readonly string[],
+  ): Promise<Array<CacheEntry<V> | undefined>> => {
+    const positions: number[] = [];
+    for (let i = 0; i < userKeys.length; i++) if (!pending.covers(userKeys[i] as string)) positions.push(i);
+    stats.misses += userKeys.length - positions.length;
+    const entries = new Array<CacheEntry<V> | undefined>(userKeys.length).fill(undefined);
+    const read = await readManyFromRedis(pick(userKeys, positions), pick(redisKeys, positions));
+    positions.forEach((i, j) => {
+      entries[i] = read[j];
+    });
+    return entries;
+  };
+  const readManyFromRedis = (
     userKeys: readonly string[],
     redisKeys: readonly string[],
   ): Promise<Array<CacheEntry<V> | undefined>> => {
@@ -275,24 +409,36 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     }
     return Promise.all(reads).then(() => entries);
   };
-  /** Runs `write` once per node group of `redisKeys`, each under its node's breaker. */
-  const perNode = <R>(
+  /**
+   * Runs `write` once per node group of `redisKeys` (the namespaced `userKeys`), each under its
+   * node's breaker and tracked per group.
+   */
+  function perNode<R>(
     op: string,
+    userKeys: readonly string[],
     redisKeys: readonly string[],
     fallback: R,
     write: (positions: readonly number[]) => Promise<R>,
-  ): Promise<R[]> => {
+  ): Promise<R[]> {
     if (onlyNode !== undefined) {
       const all = redisKeys.map((_, i) => i);
-      return runner.run(op, 'write', fallback, () => write(all), writeExtraMs).then((r) => [r]);
+      return trackedWrite(op, userKeys, fallback, () => write(all), writeExtraMs).then((r) => [r]);
     }
     const runs: Promise<R>[] = [];
     for (const [node, positions] of groupByNode(redisKeys)) {
-      runs.push(runner.run(op, 'write', fallback, () => write(positions), writeExtraMs, breakers.get(node)));
+      runs.push(
+        trackedWrite(
+          op,
+          pick(userKeys, positions),
+          fallback,
+          () => write(positions),
+          writeExtraMs,
+          breakers.get(node),
+        ),
+      );
     }
     return Promise.all(runs);
-  };
-  let closed = false;
+  }
   const { maxKeyLength } = resolved;
 
   const store = defineStore<V>(
@@ -301,9 +447,9 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       get: readOne,
       async set(userKey, entry) {
         const write = toWrite(userKey, entry);
-        const replicas = await runner.run(
+        const replicas = await trackedWrite(
           'set',
-          'write',
+          [userKey],
           -1,
           () => backend.set(write),
           writeExtraMs,
@@ -313,9 +459,9 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       },
       async delete(userKey) {
         const redisKey = key(userKey);
-        const removed = await runner.run(
+        const removed = await trackedWrite(
           'delete',
-          'write',
+          [userKey],
           0,
           () => backend.unlink([redisKey]),
           writeExtraMs,
@@ -324,18 +470,12 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
         return removed > 0;
       },
       async clear() {
-        await runner.run(
-          'clear',
-          'write',
-          undefined,
-          () => backend.scanUnlink(namespaceScanPattern(namespace)),
-          30_000,
-          // It spans every node: on a multi-node topology it has a breaker of its own.
-          onlyBreaker ?? breakers.get('*'),
-        );
+        await clearNamespace('clear');
       },
       async close() {
         closed = true;
+        repairTimer?.cancel();
+        repairTimer = undefined;
         runner.close();
         breakers.dispose();
         for (const off of detach) off();
@@ -348,6 +488,7 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
         const writes = entries.map(([k, entry]) => toWrite(k, entry));
         const replicas = await perNode(
           'setMany',
+          entries.map(([userKey]) => userKey),
           writes.map(([redisKey]) => redisKey),
           -1,
           (positions) => backend.mset(pick(writes, positions)),
@@ -356,8 +497,9 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
       },
       async deleteMany(userKeys) {
         if (userKeys.length === 0) return 0;
-        const redisKeys = [...new Set(userKeys)].map(key);
-        const removed = await perNode('deleteMany', redisKeys, 0, (positions) =>
+        const unique = [...new Set(userKeys)];
+        const redisKeys = unique.map(key);
+        const removed = await perNode('deleteMany', unique, redisKeys, 0, (positions) =>
           backend.unlink(pick(redisKeys, positions)),
         );
         return removed.reduce((a, b) => a + b, 0);
@@ -394,7 +536,12 @@ export function createRedisStore<V = unknown>(options: RedisStoreOptions<V>): Re
     return readMany(userKeys, redisKeys);
   };
   return Object.assign(store, {
-    stats: (): RedisStoreStats => ({ ...stats, breaker: breakers.state, breakers: breakers.states() }),
+    stats: (): RedisStoreStats => ({
+      ...stats,
+      pendingInvalidations: pending.size,
+      breaker: breakers.state,
+      breakers: breakers.states(),
+    }),
   });
 }
 

@@ -120,7 +120,10 @@ describe('per-node breaker on Ketama shards (3 standalone nodes, one SIGKILLed)'
 
     expect(sentToDead - sentBefore).toBe(0);
     const shorted = events.filter((e) => e.type === 'store:short-circuit');
-    expect(store.stats().shortCircuits - shortBefore).toBeGreaterThanOrEqual(deadKeys.length);
+    // The batch's dead group was refused, so its keys are pending: read as misses without even
+    // asking the breaker. The three keys read first still meet the breaker, as does the group.
+    expect(store.stats().pendingInvalidations).toBe(deadKeys.length - 3);
+    expect(store.stats().shortCircuits - shortBefore).toBeGreaterThanOrEqual(4);
     expect(new Set(shorted.map((e) => (e as { node?: string }).node))).toEqual(new Set([deadAddress]));
     expect(store.stats().breaker).toBe('open');
 
@@ -197,6 +200,12 @@ describe('per-node breaker on a cluster (one primary frozen)', () => {
         ?.primary as RedisNode;
     const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`);
     await store.setMany(keys.map((k, i) => [k, entry(i)]));
+    // On a loaded box the first batch can outlast the hard timeout while the cluster client
+    // starts; its keys would then read as misses without meeting the frozen node's breaker.
+    await waitFor(() => store.stats().pendingInvalidations === 0, {
+      timeoutMs: 5_000,
+      what: 'the first batch’s failed keys to be repaired',
+    });
     const frozenKeys = keys.filter((k) => ownerOf(k) === frozen);
     const liveKeys = keys.filter((k) => ownerOf(k) !== frozen);
     expect(frozenKeys.length).toBeGreaterThan(3);
