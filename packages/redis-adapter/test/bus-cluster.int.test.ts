@@ -189,8 +189,11 @@ describe('createRedisBus on a cluster', () => {
     // A bus closed before it decided its transport or subscribed.
     const early = createRedisBus({ client, channel: 'inv:handles' });
     await Promise.all([...buses, early].map((bus) => bus.close()));
-    const extra = [...counts()].filter(([type, n]) => n > (before.get(type) ?? 0));
-    expect(extra).toEqual([]);
+    const extra = () => [...counts()].filter(([type, n]) => n > (before.get(type) ?? 0));
+    // A socket destroyed by close() leaves the list when libuv closes it, a tick or so later; on a
+    // loaded box that can outlast close()'s promise. A leak stays.
+    await waitFor(() => extra().length === 0, { timeoutMs: 2_000, what: 'no handles left' }).catch(() => {});
+    expect(extra()).toEqual([]);
   });
 
   it('reports a gap after a slot move and delivers again from the new owner', async () => {
