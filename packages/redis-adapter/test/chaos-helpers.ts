@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEntry, isDcError } from '@dc/core';
+import { type RedisNode, waitFor } from '@dc/testkit';
 import type { RedisStore } from '../src/index';
 
 /** The counter line every fault test prints (FAULTS.md). */
@@ -165,4 +166,20 @@ export function startLoopLag(): { stop(): number } {
       return r1(Math.max(0, histogram.max / 1e6 - 5));
     },
   };
+}
+
+/** SIGKILLs `node`, restarts it (same port and dir) after `downMs`, then lets load run `afterMs`. */
+export async function killAndRestart(node: RedisNode, downMs: number, afterMs: number): Promise<void> {
+  await node.kill();
+  await sleep(downMs);
+  await node.restart();
+  await sleep(afterMs);
+}
+
+/** Waits until `store` has deleted (or rewritten) the keys of every write that failed. */
+export async function waitForRepair(store: RedisStore<unknown>, timeoutMs = 5_000): Promise<void> {
+  await waitFor(() => store.stats().pendingInvalidations === 0, {
+    timeoutMs,
+    what: 'the keys of failed writes to be repaired',
+  });
 }

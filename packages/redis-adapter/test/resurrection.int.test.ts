@@ -10,7 +10,7 @@ import { createWriteThrough } from '@dc/strategies';
 import { type RedisNode, startRedis, waitFor } from '@dc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, namespacedKey, type RedisStore } from '../src/index';
-import { printCounters, sleep, trackUnhandled } from './chaos-helpers';
+import { killAndRestart, printCounters, sleep, trackUnhandled, waitForRepair } from './chaos-helpers';
 
 const SOFT = 50;
 const HARD = 250;
@@ -66,10 +66,7 @@ describe('writes that failed while Redis was down', () => {
     expect(await store.get('updated')).toBeUndefined();
     expect((await store.getMany(['deleted', 'untouched'])).map((e) => e?.value)).toEqual([undefined, 'kept']);
 
-    await waitFor(() => store.stats().pendingInvalidations === 0, {
-      timeoutMs: 3_000,
-      what: 'the failed writes’ keys to be deleted from Redis',
-    });
+    await waitForRepair(store);
     expect(await storedValue(ns, 'updated')).toBeUndefined();
     expect(await storedValue(ns, 'deleted')).toBeUndefined();
     expect(await storedValue(ns, 'untouched')).toBe('kept');
@@ -104,10 +101,7 @@ describe('writes that failed while Redis was down', () => {
       },
       { timeoutMs: 3_000, what: 'a write to succeed again' },
     );
-    await waitFor(() => store.stats().pendingInvalidations === 0, {
-      timeoutMs: 3_000,
-      what: 'the key to leave the pending set',
-    });
+    await waitForRepair(store);
     // Whether the repair's delete ran before or after v3, Redis holds v3 or nothing: never v1.
     expect(['v3', undefined]).toContain(await storedValue(ns, 'k'));
     await store.close();
@@ -188,16 +182,10 @@ describe('W1: write-through over the Redis store, Redis SIGKILLed and restarted 
       };
       const load = [...[0, 1, 2, 3, 4, 5].map(writer), ...[0, 1, 2, 3].map(reader)];
       await sleep(300);
-      await redis.kill();
-      await sleep(700);
-      await redis.restart();
-      await sleep(1_200);
+      await killAndRestart(redis, 700, 1_200);
       stop = true;
       await Promise.all(load);
-      await waitFor(() => store.stats().pendingInvalidations === 0, {
-        timeoutMs: 3_000,
-        what: 'every failed write’s key to be repaired',
-      });
+      await waitForRepair(store);
 
       // After recovery, every instance reads the source's latest version: this one, a fresh one,
       // and Redis itself (an entry there is the latest, or absent).

@@ -9,7 +9,7 @@ import { type RedisNode, startRedis } from '@dc/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStreamQueue, failFastRedisOptions } from '../../src/index';
-import { printCounters, r1, sleep, trackUnhandled } from '../chaos-helpers';
+import { killAndRestart, printCounters, r1, sleep, trackUnhandled } from '../chaos-helpers';
 
 let redis: RedisNode;
 beforeAll(async () => {
@@ -48,10 +48,7 @@ describe('W4: write-behind queue, Redis SIGKILLed during enqueue (AOF everysec)'
     const producers = Array.from({ length: 10 }, producer);
     await sleep(800);
     const ackedBeforeKill = acked.size;
-    await redis.kill();
-    await sleep(1_000);
-    await redis.restart();
-    await sleep(1_000);
+    await killAndRestart(redis, 1_000, 1_000);
     stop = true;
     await Promise.all(producers);
 

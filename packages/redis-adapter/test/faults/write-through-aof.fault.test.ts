@@ -7,10 +7,10 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createWriteThrough } from '@dc/strategies';
-import { type RedisNode, startRedis, waitFor } from '@dc/testkit';
+import { type RedisNode, startRedis } from '@dc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, namespacedKey } from '../../src/index';
-import { printCounters, sleep, trackUnhandled } from '../chaos-helpers';
+import { killAndRestart, printCounters, sleep, trackUnhandled, waitForRepair } from '../chaos-helpers';
 
 let redis: RedisNode;
 beforeAll(async () => {
@@ -83,16 +83,10 @@ describe('W2: write-through, Redis with AOF everysec SIGKILLed and restarted', (
     await sleep(800);
     const ackedBeforeKill = acked;
     coldPhaseOver = true;
-    await redis.kill();
-    await sleep(500);
-    await redis.restart();
-    await sleep(1_000);
+    await killAndRestart(redis, 500, 1_000);
     stop = true;
     await Promise.all(load);
-    await waitFor(() => store.stats().pendingInvalidations === 0, {
-      timeoutMs: 5_000,
-      what: 'failed writes to be repaired',
-    });
+    await waitForRepair(store);
 
     let lostAcked = 0;
     let missingWithoutCause = 0;
