@@ -228,3 +228,72 @@ describe('createRedisStore over a cluster', () => {
     if (replica) await waitForRole(replica, 'master').catch(() => {});
   });
 });
+
+describe('createRedisStore over a cluster with durability "replicated"', () => {
+  it('confirms writes on the replicas, and reads never queue behind a slow WAIT', async () => {
+    const ns = 'cluster-durable';
+    const events: RedisStoreEvent[] = [];
+    const store = createRedisStore<number>({
+      cluster: { nodes: cluster.startupNodes() },
+      namespace: ns,
+      durability: 'replicated',
+      waitTimeoutMs: 300,
+      softTimeoutMs: 100,
+      hardTimeoutMs: 1_500,
+      onEvent: (e) => events.push(e),
+    });
+    const entry = (value: number) => createEntry(value, { now: Date.now(), ttlMs: 60_000 });
+    // A range whose primary still has a running replica (an earlier test killed a primary).
+    const range = (await cluster.slotRanges()).find((r) =>
+      r.replicas.some((node) => node.state === 'running'),
+    );
+    if (range === undefined) throw new Error('no slot range with a running replica');
+    const inRange = (k: string) => {
+      const slot = keySlot(namespacedKey(ns, k));
+      return range.start <= slot && slot <= range.end;
+    };
+    const keys = Array.from({ length: 200 }, (_, i) => `item:${i}`)
+      .filter(inRange)
+      .slice(0, 20);
+    expect(keys.length).toBe(20);
+    const replica = range.replicas.find(
+      (node) => node.state === 'running',
+    ) as (typeof range.replicas)[number];
+
+    // Healthy: every write is on the replica once it is acknowledged.
+    await store.setMany(keys.map((k, i) => [k, entry(i)]));
+    await store.set(keys[0] as string, entry(100));
+    expect(events.filter((e) => e.type === 'store:replication')).toEqual([]);
+    // KEYS is not redirected to the primary, unlike a key read on a replica.
+    const onReplica = await replica.call(['KEYS', `${ns.length}:${ns}:*`]);
+    expect(onReplica).toEqual(expect.arrayContaining(keys.map((k) => namespacedKey(ns, k))));
+
+    // A frozen replica: each durable write waits out its WAIT (300 ms); reads of the same
+    // primary's keys, sent meanwhile, must not wait behind it (soft timeout 100 ms).
+    replica.freeze();
+    try {
+      const writes = keys.slice(0, 5).map((k, i) => store.set(k, entry(200 + i)));
+      await sleep(20);
+      const readTimes: number[] = [];
+      for (const k of keys.slice(5)) {
+        const t0 = performance.now();
+        expect((await store.get(k))?.value).toBe(keys.indexOf(k));
+        readTimes.push(performance.now() - t0);
+      }
+      await Promise.all(writes);
+      const shortfalls = events.filter((e) => e.type === 'store:replication').length;
+      printCounters({
+        scenario: 'cluster-durable-frozen-replica',
+        acked: 5,
+        maxLatMs: r1(maxOf(readTimes)),
+        replicationShortfalls: shortfalls,
+      });
+      expect(shortfalls).toBe(5);
+      expect(maxOf(readTimes)).toBeLessThan(100);
+      expect(events.filter((e) => e.type === 'store:timeout' && e.op === 'get')).toEqual([]);
+    } finally {
+      replica.resume();
+    }
+    await store.close();
+  });
+});

@@ -96,3 +96,12 @@ export async function writeThenWait(
   const [, replicas] = await sendWithWait(written, client, policy).result;
   return replicas;
 }
+
+/** Runs a pipeline; rejects with the first command error, else resolves every reply in order. */
+export async function execPipeline(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

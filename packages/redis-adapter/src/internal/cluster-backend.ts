@@ -1,15 +1,22 @@
 import { keySlot } from '@dc/hashing';
 import type { Cluster, Redis } from 'ioredis';
+import { reconnectDelayMs } from '../client-options';
+import { guardReplyDepth } from '../reply-depth-guard';
 import {
   type Backend,
   boundedWait,
+  execPipeline,
   MAX_SCAN_STEPS,
   SCAN_COUNT,
   type StoredWrite,
+  sendWithWait,
   type WaitPolicy,
-  writeThenWait,
 } from './backend';
-import { createReadyGate, whenReady } from './clients';
+import { closeOwnedClient, createReadyGate, whenReady } from './clients';
+import { createDurableLanes, type DurableLanes } from './durable-lanes';
+
+/** Connections per primary for `durability: 'replicated'` writes (see durable-lanes.ts). */
+export const CLUSTER_DURABLE_LANES_PER_NODE = 2;
 
 interface NodeBatch<T> {
   readonly node: Redis | undefined;
@@ -35,6 +42,91 @@ export function createClusterBackend(config: {
   hardenSlotTable(cluster);
   const gate = createReadyGate(cluster);
   const ready = <T>(fn: () => Promise<T>) => whenReady(gate, fn);
+
+  // Durable writes run on connections of their own per primary, as on a standalone store: a
+  // WAIT blocks its connection for up to `waitTimeoutMs`, and on the node's shared connection
+  // every read of that node's slots would queue behind it. Created on a primary's first durable
+  // write, from its node client (same credentials and TLS), closed with the store.
+  const durable = new Map<string, { clients: Redis[]; lanes: DurableLanes }>();
+  const lanesOf = (address: string, node: Redis): DurableLanes => {
+    let entry = durable.get(address);
+    if (entry === undefined) {
+      const clients = Array.from({ length: CLUSTER_DURABLE_LANES_PER_NODE }, () => {
+        const client = node.duplicate({
+          lazyConnect: false,
+          readOnly: false,
+          enableOfflineQueue: false,
+          retryStrategy: (times: number) => reconnectDelayMs(times),
+        });
+        client.on('error', () => {});
+        guardReplyDepth(client);
+        return client;
+      });
+      entry = { clients, lanes: createDurableLanes(clients) };
+      durable.set(address, entry);
+    }
+    return entry.lanes;
+  };
+  const primaryOf = (key: string): { address: string; node: Redis } | undefined => {
+    const owners = (cluster as unknown as { slots: Array<string[] | undefined> }).slots[keySlot(key)];
+    const address = owners?.[0];
+    const node = address === undefined ? undefined : nodeByAddress().get(address);
+    return node === undefined || address === undefined ? undefined : { address, node };
+  };
+  /**
+   * Writes `writes` (one slot owner's) on that primary's durable lanes, then WAITs there. A write
+   * the node refuses (MOVED during a reshard) goes through the cluster client instead, reported
+   * as on 0 replicas: the WAIT behind it counted nothing of ours.
+   */
+  const writeDurably = async (
+    address: string,
+    node: Redis,
+    writes: readonly StoredWrite[],
+    policy: WaitPolicy,
+  ): Promise<number> => {
+    let redirected = false;
+    const replicas = await lanesOf(address, node).use(
+      writes.map(([key]) => key),
+      (client) => {
+        const pipeline = client.pipeline();
+        for (const [key, payload, pxat] of writes) pipeline.set(key, payload, 'PXAT', pxat);
+        const written = execPipeline(pipeline).catch(async () => {
+          redirected = true;
+          await Promise.all(writes.map(([key, payload, pxat]) => cluster.set(key, payload, 'PXAT', pxat)));
+        });
+        const { result, busyUntil } = sendWithWait(written, client, policy);
+        return { result: result.then(([, count]) => count), busyUntil };
+      },
+    );
+    return redirected ? 0 : replicas;
+  };
+  /** `mset` with WAIT: one durable write per slot owner; the fewest replicas any of them reached. */
+  const msetDurably = async (writes: readonly StoredWrite[], policy: WaitPolicy): Promise<number> => {
+    const byPrimary = new Map<string, { node: Redis | undefined; writes: StoredWrite[] }>();
+    const nodes = nodeByAddress();
+    const slots = (cluster as unknown as { slots: Array<string[] | undefined> }).slots;
+    for (const write of writes) {
+      const address = slots[keySlot(write[0])]?.[0] ?? '';
+      let group = byPrimary.get(address);
+      if (group === undefined) {
+        group = { node: nodes.get(address), writes: [] };
+        byPrimary.set(address, group);
+      }
+      group.writes.push(write);
+    }
+    const replicas = await Promise.all(
+      [...byPrimary].map(async ([address, group]) => {
+        if (group.node === undefined) {
+          await Promise.all(
+            group.writes.map(([key, payload, pxat]) => cluster.set(key, payload, 'PXAT', pxat)),
+          );
+          return 0;
+        }
+        return writeDurably(address, group.node, group.writes, policy);
+      }),
+    );
+    return Math.min(...replicas);
+  };
 
   const nodeByAddress = (): Map<string, Redis> => {
     const map = new Map<string, Redis>();
@@ -186,26 +278,17 @@ export function createClusterBackend(config: {
           );
           return -1;
         }
-        const slot = keySlot(key);
-        const owners = (cluster as unknown as { slots: Array<string[] | undefined> }).slots[slot];
-        const node = owners === undefined ? undefined : nodeByAddress().get(owners[0] as string);
-        if (node === undefined || node.status !== 'ready') {
+        const primary = primaryOf(key);
+        if (primary === undefined) {
           await cluster.set(key, payload, 'PXAT', pxat);
           return 0;
         }
-        // A SET the slot's primary refuses (MOVED during a reshard) goes through the cluster
-        // client instead; the WAIT queued behind it on this node then counts nothing of ours.
-        let redirected = false;
-        const written = node.set(key, payload, 'PXAT', pxat).catch(async () => {
-          redirected = true;
-          await cluster.set(key, payload, 'PXAT', pxat);
-        });
-        const replicas = await writeThenWait(written, node, wait);
-        return redirected ? 0 : replicas;
+        return writeDurably(primary.address, primary.node, [[key, payload, pxat]], wait);
       });
     },
     mset(writes: readonly StoredWrite[]) {
       return ready(async () => {
+        if (wait !== undefined) return msetDurably(writes, wait);
         await perNode<StoredWrite, unknown>(
           batchByNode(writes, ([key]) => key, false),
           (pipeline, group) => {
@@ -216,7 +299,7 @@ export function createClusterBackend(config: {
             Promise.all(group.map(([key, payload, pxat]) => cluster.set(key, payload, 'PXAT', pxat))),
           () => {},
         );
-        return waitAll();
+        return -1;
       });
     },
     unlink(keys) {
@@ -267,7 +350,13 @@ export function createClusterBackend(config: {
         await waitAll();
       });
     },
-    close: config.close,
+    async close() {
+      await Promise.all(
+        [...durable.values()].flatMap(({ clients }) => clients.map((c) => closeOwnedClient(c))),
+      );
+      durable.clear();
+      await config.close();
+    },
   };
 }
 

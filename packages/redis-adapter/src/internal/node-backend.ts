@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   type Backend,
+  execPipeline,
   MAX_SCAN_STEPS,
   SCAN_COUNT,
   type StoredWrite,
@@ -51,14 +52,6 @@ export function createNodeBackend(config: {
     return whenReady(gate, () => fn(client));
   };
   const write = <T>(fn: (client: Redis) => Promise<T>): Promise<T> => whenReady(writerGate, () => fn(writer));
-
-  const execPipeline = async (pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> => {
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, value]) => {
-      if (error) throw error;
-      return value;
-    });
-  };
 
   const readMany = (keys: string[]): Promise<Array<string | null>> => {
     if (readerOf === undefined && writerGate() === undefined) return writer.mget(keys);
