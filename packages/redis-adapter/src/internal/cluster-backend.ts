@@ -19,6 +19,8 @@ import { createDurableLanes, type DurableLanes } from './durable-lanes';
 export const CLUSTER_DURABLE_LANES_PER_NODE = 2;
 
 interface NodeBatch<T> {
+  /** The slot table's `host:port` of the node (`''` before the first slot refresh). */
+  readonly address: string;
   readonly node: Redis | undefined;
   /** Same-slot groups, each sent as one multi-key command (or one command per key). */
   readonly groups: Map<number, T[]>;
@@ -42,6 +44,9 @@ export function createClusterBackend(config: {
   hardenSlotTable(cluster);
   const gate = createReadyGate(cluster);
   const ready = <T>(fn: () => Promise<T>) => whenReady(gate, fn);
+  /** ioredis' slot table: slot -> [primary, ...replicas] as `host:port` (not in its types). */
+  const slotTable = (): Array<string[] | undefined> =>
+    (cluster as unknown as { slots: Array<string[] | undefined> }).slots;
 
   // Durable writes run on connections of their own per primary, as on a standalone store: a
   // WAIT blocks its connection for up to `waitTimeoutMs`, and on the node's shared connection
@@ -68,8 +73,7 @@ export function createClusterBackend(config: {
     return entry.lanes;
   };
   const primaryOf = (key: string): { address: string; node: Redis } | undefined => {
-    const owners = (cluster as unknown as { slots: Array<string[] | undefined> }).slots[keySlot(key)];
-    const address = owners?.[0];
+    const address = slotTable()[keySlot(key)]?.[0];
     const node = address === undefined ? undefined : nodeByAddress().get(address);
     return node === undefined || address === undefined ? undefined : { address, node };
   };
@@ -102,27 +106,14 @@ export function createClusterBackend(config: {
   };
   /** `mset` with WAIT: one durable write per slot owner; the fewest replicas any of them reached. */
   const msetDurably = async (writes: readonly StoredWrite[], policy: WaitPolicy): Promise<number> => {
-    const byPrimary = new Map<string, { node: Redis | undefined; writes: StoredWrite[] }>();
-    const nodes = nodeByAddress();
-    const slots = (cluster as unknown as { slots: Array<string[] | undefined> }).slots;
-    for (const write of writes) {
-      const address = slots[keySlot(write[0])]?.[0] ?? '';
-      let group = byPrimary.get(address);
-      if (group === undefined) {
-        group = { node: nodes.get(address), writes: [] };
-        byPrimary.set(address, group);
-      }
-      group.writes.push(write);
-    }
     const replicas = await Promise.all(
-      [...byPrimary].map(async ([address, group]) => {
-        if (group.node === undefined) {
-          await Promise.all(
-            group.writes.map(([key, payload, pxat]) => cluster.set(key, payload, 'PXAT', pxat)),
-          );
+      [...batchByNode(writes, ([key]) => key, false)].map(async ({ address, node, groups }) => {
+        const group = [...groups.values()].flat();
+        if (node === undefined) {
+          await Promise.all(group.map(([key, payload, pxat]) => cluster.set(key, payload, 'PXAT', pxat)));
           return 0;
         }
-        return writeDurably(address, group.node, group.writes, policy);
+        return writeDurably(address, node, group, policy);
       }),
     );
     return Math.min(...replicas);
@@ -135,7 +126,7 @@ export function createClusterBackend(config: {
   };
   const batchByNode = <T>(items: readonly T[], keyOf: (item: T) => string, forRead: boolean) => {
     const nodes = nodeByAddress();
-    const slots = (cluster as unknown as { slots: Array<string[] | undefined> }).slots;
+    const slots = slotTable();
     const batches = new Map<string, NodeBatch<T>>();
     for (const item of items) {
       const slot = keySlot(keyOf(item));
@@ -149,7 +140,7 @@ export function createClusterBackend(config: {
             : (owners[0] as string);
       let batch = batches.get(address);
       if (batch === undefined) {
-        batch = { node: nodes.get(address), groups: new Map() };
+        batch = { address, node: nodes.get(address), groups: new Map() };
         batches.set(address, batch);
       }
       const group = batch.groups.get(slot);
@@ -229,8 +220,7 @@ export function createClusterBackend(config: {
     viaCluster: () => Promise<T>,
   ): Promise<T> => {
     if (!misroutedByIoredis(key)) return viaCluster();
-    const owners = (cluster as unknown as { slots: Array<string[] | undefined> }).slots[keySlot(key)];
-    const node = owners === undefined ? undefined : nodeByAddress().get(owners[0] as string);
+    const node = primaryOf(key)?.node;
     if (node === undefined || node.status !== 'ready') return viaCluster();
     return viaNode(node).catch(() => viaCluster());
   };
@@ -238,8 +228,7 @@ export function createClusterBackend(config: {
   return {
     // The slot's primary as the slot table names it (`host:port`); before the first slot
     // refresh, one shared name.
-    nodeOf: (key) =>
-      (cluster as unknown as { slots: Array<string[] | undefined> }).slots[keySlot(key)]?.[0] ?? 'cluster',
+    nodeOf: (key) => slotTable()[keySlot(key)]?.[0] ?? 'cluster',
     onlyNode: undefined,
     get: (key) =>
       ready(() =>
