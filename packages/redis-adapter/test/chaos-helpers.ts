@@ -183,3 +183,11 @@ export async function waitForRepair(store: RedisStore<unknown>, timeoutMs = 5_00
     what: 'the keys of failed writes to be repaired',
   });
 }
+
+/** Reads a stored envelope straight from a node and returns its value (undefined when absent). */
+export async function valueOn(node: RedisNode, redisKey: string): Promise<unknown> {
+  const payload = await node.command('GET', redisKey);
+  if (payload === '') return undefined;
+  // The value follows the one-line envelope header.
+  return JSON.parse(payload.slice(payload.indexOf('\n') + 1));
+}

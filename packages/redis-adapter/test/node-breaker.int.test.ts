@@ -15,16 +15,9 @@ import {
   type RedisStore,
   type RedisStoreEvent,
 } from '../src/index';
+import { valueOn } from './chaos-helpers';
 
 const entry = (value: number) => createEntry(value, { now: Date.now(), ttlMs: 60_000 });
-
-/** Reads a stored envelope straight from a node and returns its value (undefined when absent). */
-async function valueOn(node: RedisNode, redisKey: string): Promise<unknown> {
-  const payload = await node.command('GET', redisKey);
-  if (payload === '') return undefined;
-  // The value follows the one-line envelope header.
-  return JSON.parse(payload.slice(payload.indexOf('\n') + 1));
-}
 
 describe('per-node breaker on Ketama shards (3 standalone nodes, one SIGKILLed)', () => {
   let nodes: RedisNode[];

@@ -10,7 +10,14 @@ import { createWriteThrough } from '@dc/strategies';
 import { type RedisNode, startRedis, waitFor } from '@dc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, namespacedKey, type RedisStore } from '../src/index';
-import { killAndRestart, printCounters, sleep, trackUnhandled, waitForRepair } from './chaos-helpers';
+import {
+  killAndRestart,
+  printCounters,
+  sleep,
+  trackUnhandled,
+  valueOn,
+  waitForRepair,
+} from './chaos-helpers';
 
 const SOFT = 50;
 const HARD = 250;
@@ -35,10 +42,8 @@ const storeOn = (namespace: string, failMode: 'open' | 'closed' = 'open'): Redis
   });
 
 /** The value Redis itself holds for a store key (`undefined` when absent). */
-async function storedValue(namespace: string, key: string): Promise<string | undefined> {
-  const payload = await redis.command('GET', namespacedKey(namespace, key));
-  return payload === '' ? undefined : JSON.parse(payload.slice(payload.indexOf('\n') + 1));
-}
+const storedValue = (namespace: string, key: string) =>
+  valueOn(redis, namespacedKey(namespace, key)) as Promise<string | undefined>;
 
 describe('writes that failed while Redis was down', () => {
   it('read as misses, and the older values Redis brought back are deleted once it answers', async () => {

@@ -10,7 +10,14 @@ import { createWriteThrough } from '@dc/strategies';
 import { type RedisNode, startRedis } from '@dc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, namespacedKey } from '../../src/index';
-import { killAndRestart, printCounters, sleep, trackUnhandled, waitForRepair } from '../chaos-helpers';
+import {
+  killAndRestart,
+  printCounters,
+  sleep,
+  trackUnhandled,
+  valueOn,
+  waitForRepair,
+} from '../chaos-helpers';
 
 let redis: RedisNode;
 beforeAll(async () => {
@@ -92,9 +99,7 @@ describe('W2: write-through, Redis with AOF everysec SIGKILLed and restarted', (
     let missingWithoutCause = 0;
     let coldRestored = 0;
     for (const [index, key] of keys.entries()) {
-      const payload = await redis.command('GET', namespacedKey(NAMESPACE, key));
-      const stored =
-        payload === '' ? undefined : (JSON.parse(payload.slice(payload.indexOf('\n') + 1)) as string);
+      const stored = (await valueOn(redis, namespacedKey(NAMESPACE, key))) as string | undefined;
       if (stored === undefined) {
         if (lastAcked.has(key) && !failedSince.has(key)) missingWithoutCause++;
       } else if (versionOf(stored) < (lastAcked.get(key) ?? 0)) {
