@@ -98,6 +98,33 @@ describe('createCache over Redis', () => {
     await a.close();
   });
 
+  it('refuses values over the 1 MiB default and caches nothing of them (FAULTS X5)', async () => {
+    const a = await instance<unknown>('int-big');
+    const raw = new Redis(redis.port, '127.0.0.1');
+    const big = { blob: 'x'.repeat(1024 * 1024) };
+    await a.cache.set('k', { ok: true });
+    const error = await a.cache.set('k', big).catch((e) => e);
+    expect(isDcError(error, 'E_SERIALIZATION')).toBe(true);
+    expect((error as Error).message).toContain('over maxBytes');
+    expect(await a.cache.get('k')).toEqual({ ok: true });
+    // A loaded value that is too big still reaches the caller, once per call: no tier keeps it.
+    const errors: unknown[] = [];
+    a.cache.on('cache:error', ({ error: e }) => errors.push(e));
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return big;
+    };
+    expect(await a.cache.getOrSet('cold', load)).toBe(big);
+    expect(await a.cache.getOrSet('cold', load)).toBe(big);
+    expect(loads).toBe(2);
+    expect(errors).toHaveLength(2);
+    expect(errors.every((e) => isDcError(e, 'E_SERIALIZATION'))).toBe(true);
+    expect(await raw.keys('*int-big*cold*')).toEqual([]);
+    await raw.quit();
+    await a.close();
+  });
+
   it('keeps answering from L1 and the loader while Redis is down, with 0 errors surfaced (fail-open)', async () => {
     const node = await startRedis();
     const l2 = createRedisStore<string>({ connection: node.url, namespace: 'int-down' });

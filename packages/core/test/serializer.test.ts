@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createJsonSerializer, isDcError, jsonSerializer } from '../src/index';
+import {
+  createJsonSerializer,
+  DEFAULT_JSON_SERIALIZER_OPTIONS,
+  isDcError,
+  jsonSerializer,
+  SerializationError,
+} from '../src/index';
 
 function errorOf(fn: () => unknown): unknown {
   try {
@@ -98,5 +104,103 @@ describe('jsonSerializer.encode', () => {
       }),
       { seed: 42, numRuns: 500 },
     );
+  });
+
+  it.each([
+    ['a nested function', { a: { f: () => 1 } }, 'key "f" is a function'],
+    ['a function in an array', [1, () => 1], 'key "1" is a function'],
+    ['a nested BigInt', { a: { b: 1n } }, 'key "b" is a BigInt'],
+    ['a top-level function', () => 1, 'the value is a function'],
+    ['a top-level symbol', Symbol('s'), 'the value is a symbol'],
+    ['a Set inside an array', { list: [new Set([1])] }, 'key "0" is a Set'],
+    ['a toJSON that returns a Map', { a: { toJSON: () => new Map() } }, 'key "a" is a Map'],
+  ])('names what it cannot encode: %s', (_label, value, message) => {
+    const error = errorOf(() => jsonSerializer.encode(value));
+    expect(error).toBeInstanceOf(SerializationError);
+    expect((error as Error).message).toContain(message);
+  });
+
+  it('names a cycle as such', () => {
+    const cyclic: Record<string, unknown> = { list: [] };
+    (cyclic.list as unknown[]).push(cyclic);
+    expect((errorOf(() => jsonSerializer.encode(cyclic)) as Error).message).toMatch(/circular/i);
+  });
+
+  it('encodes what JSON.stringify encodes: toJSON results, own enumerable keys only', () => {
+    const inherited = Object.create({ hidden: () => 1 }) as Record<string, unknown>;
+    inherited.shown = 1;
+    Object.defineProperty(inherited, 'secret', { value: () => 1, enumerable: false });
+    const at = new Date(0);
+    expect(jsonSerializer.encode({ at, inherited, custom: { toJSON: () => 'x' } })).toBe(
+      JSON.stringify({ at, inherited, custom: 'x' }),
+    );
+  });
+
+  // The encoder stringifies natively and then walks the value; this is the replacer it replaced,
+  // which saw every value JSON.stringify visits. Both must accept and reject the same values.
+  const reference = (value: unknown): string | undefined =>
+    JSON.stringify(value, (_key, v: unknown) => {
+      const kind = typeof v;
+      if (
+        kind === 'bigint' ||
+        kind === 'function' ||
+        kind === 'symbol' ||
+        v instanceof Map ||
+        v instanceof Set
+      ) {
+        throw new Error('unencodable');
+      }
+      return v;
+    });
+  it('accepts exactly the values the replacer-based encoder accepted, with the same text', () => {
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withMap: true,
+          withSet: true,
+          withDate: true,
+          withBoxedValues: true,
+        }),
+        (value) => {
+          let expected: string | undefined;
+          try {
+            expected = reference(value);
+          } catch {
+            expected = undefined;
+          }
+          if (expected === undefined) {
+            expect(
+              isDcError(
+                errorOf(() => jsonSerializer.encode(value)),
+                'E_SERIALIZATION',
+              ),
+            ).toBe(true);
+          } else {
+            expect(jsonSerializer.encode(value)).toBe(expected);
+          }
+        },
+      ),
+      { seed: 7, numRuns: 2_000 },
+    );
+  });
+});
+
+describe('jsonSerializer limits', () => {
+  const MiB = 1024 * 1024;
+
+  it('defaults maxBytes to 1 MiB (FAULTS X5), counted in UTF-8 bytes', () => {
+    expect(DEFAULT_JSON_SERIALIZER_OPTIONS.maxBytes).toBe(MiB);
+    const fits = 'x'.repeat(MiB - 2);
+    expect(jsonSerializer.decode(jsonSerializer.encode(fits))).toBe(fits);
+    const over = 'é'.repeat(MiB / 2);
+    expect((errorOf(() => jsonSerializer.encode(over)) as Error).message).toContain('over maxBytes');
+    expect((errorOf(() => jsonSerializer.decode(`"${over}"`)) as Error).message).toContain('over maxBytes');
+  });
+
+  it('takes a larger maxBytes when asked', () => {
+    const big = 'x'.repeat(2 * MiB);
+    const roomy = createJsonSerializer({ maxBytes: 4 * MiB });
+    expect(roomy.decode(roomy.encode(big))).toBe(big);
   });
 });
