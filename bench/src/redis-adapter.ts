@@ -21,6 +21,8 @@
  * It imports the adapter by name, which resolves to its built `dist/`: build first.
  *
  * Run: pnpm --filter @dc/redis-adapter build && pnpm --filter @dc/bench run redis-adapter
+ * Env: REDIS_ADAPTER_ONLY=<text> runs only the tables whose title contains it (e.g. `getMany of
+ * 100`); REDIS_ADAPTER_ROUNDS sets the rounds per table (default 11).
  */
 
 import { createEntry, jsonSerializer } from '@dc/core';
@@ -36,7 +38,10 @@ interface AsyncCandidate {
   readonly run: (n: number) => Promise<unknown>;
 }
 
-const ROUNDS = 11;
+const ROUNDS = Number(process.env.REDIS_ADAPTER_ROUNDS ?? 11);
+/** Runs only the comparisons whose title contains this text (e.g. `getMany of 100`). */
+const ONLY = process.env.REDIS_ADAPTER_ONLY;
+const selected = (title: string) => ONLY === undefined || title.includes(ONLY);
 
 /** What a raw client does with a stored payload: parse the value JSON that follows the header line. */
 const parseValue = (payload: string | null): unknown => {
@@ -58,6 +63,7 @@ async function calibrate(candidate: AsyncCandidate): Promise<number> {
 }
 
 async function compareAsync(title: string, unit: string, candidates: AsyncCandidate[]): Promise<void> {
+  if (!selected(title)) return;
   const sizes: number[] = [];
   for (const c of candidates) sizes.push(await calibrate(c));
   const samples = candidates.map(() => [] as number[]);
@@ -211,6 +217,7 @@ async function standalone(): Promise<void> {
 }
 
 async function cluster(): Promise<void> {
+  if (!selected('cluster getMany of 1,000 keys')) return;
   const handle = await startCluster();
   const ns = 'bench';
   const keys = Array.from({ length: 1_000 }, (_, i) => `item:${i}`);
@@ -254,6 +261,7 @@ async function cluster(): Promise<void> {
  * CPU time (process.cpuUsage) per key, median of 9 interleaved rounds.
  */
 async function overhead(): Promise<void> {
+  if (!selected('store CPU per key read')) return;
   const { data, fake, store } = storeOverFakeClient();
   const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
   const rawKeys = keys.map((k) => namespacedKey('bench', k));

@@ -23,6 +23,8 @@ import { isUtf8 } from 'node:buffer';
 import { type CacheEntry, jsonSerializer, SerializationError, type Serializer } from '@dc/core';
 
 const REPLACEMENT_CHAR = '\uFFFD';
+const PIPE = 0x7c;
+const NEWLINE = 0x0a;
 
 /** Version of the stored envelope layout written; version 1 is still read. */
 export const ENVELOPE_VERSION = 2;
@@ -50,6 +52,7 @@ export function createEnvelopeCodec<V = unknown>(serializer: Serializer<V>): Env
   const escapeReplacementChar = (text: string) =>
     text.includes(REPLACEMENT_CHAR) ? text.replaceAll(REPLACEMENT_CHAR, '\\ufffd') : text;
   const prefix = escapeReplacementChar(`dc${ENVELOPE_VERSION}|${JSON.stringify(name)}|`);
+  const prefixLength = prefix.length;
   // A non-JSON codec's text (a JSON string) and the tags are parsed with the safe JSON codec,
   // whose size limit must not be the thing that rejects a value the codec itself accepts.
   const envelopeParser = embedsJson ? (serializer as Serializer<unknown>) : jsonSerializer;
@@ -73,24 +76,32 @@ export function createEnvelopeCodec<V = unknown>(serializer: Serializer<V>): Env
   const decodeV2 = (text: string): CacheEntry<V> => {
     // Fast path: expiresAt and staleAt as plain digits (what `encode` writes for integer
     // times), summed in place: exact below 2^53 and no substrings. Anything else is re-read by
-    // the general field parser below.
-    let i = prefix.length;
+    // the general field parser below. `charCodeAt` past the end is NaN, which fails the digit
+    // test too, so the loops need no length check.
+    let i = prefixLength;
     let expiresAt = 0;
     let staleAt = 0;
-    for (; i < text.length; i++) {
-      const digit = text.charCodeAt(i) - 0x30;
-      if (digit < 0 || digit > 9) break;
+    let digit = text.charCodeAt(i) - 0x30;
+    while (digit >= 0 && digit <= 9) {
       expiresAt = expiresAt * 10 + digit;
+      digit = text.charCodeAt(++i) - 0x30;
     }
-    let ok = i > prefix.length && i - prefix.length <= 15 && text.charCodeAt(i) === 0x7c;
+    let ok = i > prefixLength && i - prefixLength <= 15 && digit === PIPE - 0x30;
     const staleStart = ++i;
     if (ok) {
-      for (; i < text.length; i++) {
-        const digit = text.charCodeAt(i) - 0x30;
-        if (digit < 0 || digit > 9) break;
+      digit = text.charCodeAt(i) - 0x30;
+      while (digit >= 0 && digit <= 9) {
         staleAt = staleAt * 10 + digit;
+        digit = text.charCodeAt(++i) - 0x30;
       }
-      ok = i > staleStart && i - staleStart <= 15 && text.charCodeAt(i) === 0x7c;
+      ok = i > staleStart && i - staleStart <= 15 && digit === PIPE - 0x30;
+      // What `encode` writes without deltaMs and tags: `||\n`, then the value.
+      if (ok && text.charCodeAt(i + 1) === PIPE && text.charCodeAt(i + 2) === NEWLINE) {
+        if (staleAt > expiresAt) {
+          throw new SerializationError('[dc:redis] stored envelope has invalid fields');
+        }
+        return { value: decodeValue(text.slice(i + 3)), expiresAt, staleAt };
+      }
     }
     if (!ok) {
       const fields = readNumberFields(text, prefix.length);
@@ -183,7 +194,9 @@ export function createEnvelopeCodec<V = unknown>(serializer: Serializer<V>): Env
         if (!isUtf8(payload)) throw new SerializationError('[dc:redis] stored payload is not valid UTF-8');
         text = payload.toString('utf8');
       }
-      if (text.startsWith(prefix)) return decodeV2(text);
+      // A slice of the prefix's length compared with it: a short copy and one compare, several
+      // times cheaper than `startsWith` here.
+      if (text.slice(0, prefixLength) === prefix) return decodeV2(text);
       // Entries written before version 2 (and JSON of any other shape, rejected with its reason).
       if (text.charCodeAt(0) === 0x7b) return decodeV1(text);
       throw new SerializationError(
