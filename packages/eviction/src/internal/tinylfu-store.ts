@@ -72,7 +72,6 @@ export class TinyLfuStore<V> extends BaseStore<V> {
   private readonly sketch: FrequencySketch;
   private candidates = 0;
   private candidate = -1;
-  private hitsInSample = 0;
   private missesInSample = 0;
   private previousHitRate = 0;
   private stepSize: number;
@@ -105,12 +104,16 @@ export class TinyLfuStore<V> extends BaseStore<V> {
       return undefined;
     }
     const exp = this.exp;
-    if (exp !== null) {
-      const expiresAt = exp[slot]!;
-      if (expiresAt !== 0 && expiresAt <= this.clock.now()) {
-        this.expireSlot(slot);
-        return undefined;
-      }
+    if (exp !== null && exp[slot] !== 0) return this.getWithTtl(slot);
+    this.touch(slot);
+    this.hits++;
+    return this.valList[slot];
+  }
+
+  private getWithTtl(slot: number): V | undefined {
+    if (this.exp![slot]! <= this.clock.now()) {
+      this.expireSlot(slot);
+      return undefined;
     }
     this.touch(slot);
     this.hits++;
@@ -217,19 +220,17 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     else if (q === PROTECTED) this.protectedSize--;
   }
 
-  // The hit path: one sketch update, and a splice within the entry's segment unless a probation
-  // hit promotes it. Node fields are read once into locals.
+  // The hit path: one sketch update and a splice within the entry's segment; a probation hit
+  // (promotion, and maybe demotions) is out of line so this stays small enough to inline.
+  // Hits are not counted here: a climb's sample is `climbSampleSize` requests, so its hits are
+  // that minus its misses.
   protected touch(slot: number): void {
     const nodes = this.nodes;
     const at = slot << 2;
     this.sketch.increment(nodes[at + ITEM]!);
-    this.hitsInSample++;
     const q = nodes[at + QUEUE]!;
     if (q === PROBATION) {
-      this.detach(slot);
-      this.pushHead(slot, PROTECTED);
-      this.protectedSize++;
-      this.demoteFromProtected();
+      this.promote(slot);
     } else {
       const heads = this.heads;
       const head = heads[q]!;
@@ -247,6 +248,13 @@ export class TinyLfuStore<V> extends BaseStore<V> {
       }
     }
     if (--this.untilClimb === 0) this.climb();
+  }
+
+  private promote(slot: number): void {
+    this.detach(slot);
+    this.pushHead(slot, PROTECTED);
+    this.protectedSize++;
+    this.demoteFromProtected();
   }
 
   private demoteFromProtected(): void {
@@ -305,8 +313,9 @@ export class TinyLfuStore<V> extends BaseStore<V> {
   /** Resizes the window once per sample of `climbSampleSize` requests (hits and misses). */
   private climb(): void {
     this.untilClimb = this.climbSampleSize;
-    const requests = this.hitsInSample + this.missesInSample;
-    const hitRate = this.hitsInSample / requests;
+    // Every request counts down `untilClimb` once: this sample is exactly climbSampleSize requests.
+    const requests = this.climbSampleSize;
+    const hitRate = (requests - this.missesInSample) / requests;
     const change = hitRate - this.previousHitRate;
     const amount = change >= 0 ? this.stepSize : -this.stepSize;
     this.stepSize =
@@ -314,7 +323,6 @@ export class TinyLfuStore<V> extends BaseStore<V> {
         ? HILL_CLIMBER_STEP_PERCENT * this.maximum * (amount >= 0 ? 1 : -1)
         : HILL_CLIMBER_STEP_DECAY_RATE * amount;
     this.previousHitRate = hitRate;
-    this.hitsInSample = 0;
     this.missesInSample = 0;
     this.demoteFromProtected();
     const adjustment = Math.trunc(amount);
