@@ -21,7 +21,10 @@ export interface JsonSerializerOptions {
    * @default 1 MiB
    */
   maxBytes?: number;
-  /** Deepest nesting of arrays and objects accepted on decode. @default 512 */
+  /**
+   * Deepest nesting of arrays and objects accepted on decode, and on encode (a deeper value
+   * could be stored but never read back). @default 512
+   */
   maxDepth?: number;
 }
 
@@ -54,11 +57,11 @@ export function createJsonSerializer(options: JsonSerializerOptions = {}): Seria
         throw explainEncodeFailure(value, error);
       }
       if (text === undefined) {
-        assertEncodable(value);
+        assertEncodable(value, maxDepth);
         throw new SerializationError(`[dc:core] value cannot be encoded as JSON: got ${typeof value}`);
       }
       assertWithinBytes(text, maxBytes, 'encoded value');
-      assertEncodable(value);
+      assertEncodable(value, maxDepth);
       return text;
     },
     decode(text) {
@@ -121,34 +124,49 @@ function toJsonOf(value: unknown, key: string): unknown {
 }
 
 /**
- * Throws the {@link SerializationError} naming the first value JSON would not keep faithfully.
- * Walks what `JSON.stringify` walks (own enumerable string keys, `toJSON` results). Only called
- * after stringify succeeded, so the value has no cycles and at most as many nodes as the text
- * it produced.
+ * Throws the {@link SerializationError} naming the first value JSON would not keep faithfully,
+ * or the first array or object nested deeper than `maxDepth` (decode would refuse its text, so
+ * the entry could be stored but never read). Walks what `JSON.stringify` walks (own enumerable
+ * string keys, `toJSON` results). Only called after stringify succeeded, so the value has no
+ * cycles and at most as many nodes as the text it produced.
  */
-function assertEncodable(root: unknown): void {
+function assertEncodable(root: unknown, maxDepth: number): void {
   const top = toJsonOf(root, '');
   const topReason = unencodableReason(top);
   if (topReason !== undefined) throw unencodableError('', topReason);
   if (typeof top !== 'object' || top === null) return;
-  const deferred: object[] = [top];
-  while (deferred.length > 0) assertEncodableChildren(deferred.pop() as object, 0, deferred);
+  const walk: Walk = { maxDepth, deferred: [{ holder: top, depth: 1 }] };
+  for (let next = walk.deferred.pop(); next !== undefined; next = walk.deferred.pop()) {
+    assertEncodableChildren(next.holder, next.depth, 0, walk);
+  }
+}
+
+interface Walk {
+  readonly maxDepth: number;
+  /** Subtrees reached at {@link MAX_WALK_RECURSION} frames, walked after the current one. */
+  readonly deferred: Array<{ readonly holder: object; readonly depth: number }>;
 }
 
 /**
  * Recursion is 6-10x faster than an explicit stack here (no push/pop per object), but a value
  * nested deeper than JavaScript's stack allows can still have been stringified natively: below
- * this depth the walk recurses, beyond it the subtree waits in `deferred` and starts over at 0.
+ * this many frames the walk recurses, beyond it the subtree is deferred and starts a new stack.
  */
 const MAX_WALK_RECURSION = 500;
 
-function assertEncodableChildren(holder: object, depth: number, deferred: object[]): void {
+/** `depth`: nesting of `holder` (the top value is 1); `frames`: recursion since the last deferral. */
+function assertEncodableChildren(holder: object, depth: number, frames: number, walk: Walk): void {
+  if (depth > walk.maxDepth) {
+    throw new SerializationError(
+      `[dc:core] value nests deeper than maxDepth (${walk.maxDepth}), so it could not be decoded`,
+    );
+  }
   if (Array.isArray(holder)) {
     for (let i = 0; i < holder.length; i++) {
       const child: unknown = holder[i];
       // Strings, numbers, booleans, null and undefined are most children, and JSON keeps them.
       if (typeof child === 'object' ? child !== null : isUnencodablePrimitive(child)) {
-        assertEncodableChild(child, i, depth, deferred);
+        assertEncodableChild(child, i, depth, frames, walk);
       }
     }
     return;
@@ -159,7 +177,7 @@ function assertEncodableChildren(holder: object, depth: number, deferred: object
       (typeof child === 'object' ? child !== null : isUnencodablePrimitive(child)) &&
       Object.hasOwn(holder, key)
     ) {
-      assertEncodableChild(child, key, depth, deferred);
+      assertEncodableChild(child, key, depth, frames, walk);
     }
   }
 }
@@ -168,13 +186,19 @@ function isUnencodablePrimitive(value: unknown): boolean {
   return typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint';
 }
 
-function assertEncodableChild(child: unknown, key: string | number, depth: number, deferred: object[]): void {
+function assertEncodableChild(
+  child: unknown,
+  key: string | number,
+  depth: number,
+  frames: number,
+  walk: Walk,
+): void {
   const resolved = toJsonOf(child, String(key));
   const reason = unencodableReason(resolved);
   if (reason !== undefined) throw unencodableError(String(key), reason);
   if (typeof resolved !== 'object' || resolved === null) return;
-  if (depth < MAX_WALK_RECURSION) assertEncodableChildren(resolved, depth + 1, deferred);
-  else deferred.push(resolved);
+  if (frames < MAX_WALK_RECURSION) assertEncodableChildren(resolved, depth + 1, frames + 1, walk);
+  else walk.deferred.push({ holder: resolved, depth: depth + 1 });
 }
 
 function rejectUnencodable(this: unknown, key: string, value: unknown): unknown {

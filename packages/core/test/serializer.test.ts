@@ -189,6 +189,30 @@ describe('jsonSerializer.encode', () => {
 describe('jsonSerializer limits', () => {
   const MiB = 1024 * 1024;
 
+  const nested = (depth: number, leaf: unknown = 1): unknown => {
+    let value = leaf;
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  };
+
+  it('refuses on encode what decode would refuse for depth, so nothing unreadable is stored', () => {
+    const deepest = nested(512);
+    expect(jsonSerializer.decode(jsonSerializer.encode(deepest))).toEqual(deepest);
+    const error = errorOf(() => jsonSerializer.encode(nested(513)));
+    expect(isDcError(error, 'E_SERIALIZATION')).toBe(true);
+    expect((error as Error).message).toContain('maxDepth (512)');
+    expect(() => jsonSerializer.decode(JSON.stringify(nested(513)))).toThrow(/maxDepth/);
+  });
+
+  it('walks values nested deeper than its recursion limit, and still names what it cannot encode', () => {
+    const roomy = createJsonSerializer({ maxDepth: 2_000 });
+    const deep = nested(1_900);
+    expect(roomy.decode(roomy.encode(deep))).toEqual(deep);
+    const error = errorOf(() => roomy.encode(nested(1_500, { bad: () => 1 })));
+    expect((error as Error).message).toContain('key "bad" is a function');
+    expect((errorOf(() => roomy.encode(nested(2_001))) as Error).message).toContain('maxDepth (2000)');
+  });
+
   it('defaults maxBytes to 1 MiB (FAULTS X5), counted in UTF-8 bytes', () => {
     expect(DEFAULT_JSON_SERIALIZER_OPTIONS.maxBytes).toBe(MiB);
     const fits = 'x'.repeat(MiB - 2);
