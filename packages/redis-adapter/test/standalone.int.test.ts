@@ -119,13 +119,22 @@ describe('createRedisStore', () => {
     await store.close();
   });
 
-  it('rejects with E_SERIALIZATION and writes nothing when a value cannot be encoded', async () => {
+  it.each([
+    ['a BigInt', 10n],
+    [
+      'a value nested deeper than reads accept (513 levels)',
+      Array.from({ length: 513 }).reduce((inner) => [inner], 1),
+    ],
+    ['a value over 1 MiB', 'x'.repeat(1024 * 1024)],
+  ])('rejects %s with E_SERIALIZATION and writes nothing', async (_label, value) => {
     const store = createRedisStore({ client: raw, namespace: 'enc' });
+    await store.set('k', createEntry('older', { now: Date.now(), ttlMs: 60_000 }));
     const error = await store
-      .set('k', createEntry(10n as unknown, { now: Date.now(), ttlMs: 1_000 }))
+      .set('k', createEntry(value as unknown, { now: Date.now(), ttlMs: 1_000 }))
       .catch((e: unknown) => e);
     expect(isDcError(error, 'E_SERIALIZATION')).toBe(true);
-    expect(await raw.exists('3:enc:k')).toBe(0);
+    expect((await store.get('k'))?.value).toBe('older');
+    await store.delete('k');
     await store.close();
   });
 });
