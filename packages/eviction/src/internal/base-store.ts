@@ -490,6 +490,20 @@ export abstract class BaseStore<V> implements MemoryStore<V> {
     this.flushListenerError();
   }
 
+  /**
+   * A policy's `get` for a found entry that has a TTL: a miss (and removed) once expired,
+   * otherwise ranked by the policy's `touch` and counted as a hit.
+   */
+  protected getWithTtl(slot: number): V | undefined {
+    if (this.exp![slot]! <= this.clock.now()) {
+      this.expireSlot(slot);
+      return undefined;
+    }
+    this.touch(slot);
+    this.hits++;
+    return this.valList[slot];
+  }
+
   /** Removes an expired `slot` found by a read (emits `'expire'`). */
   protected expireSlot(slot: number): void {
     this.misses++;

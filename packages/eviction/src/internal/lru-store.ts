@@ -32,16 +32,6 @@ export class LruStore<V> extends BaseStore<V> {
     return this.valList[slot];
   }
 
-  private getWithTtl(slot: number): V | undefined {
-    if (this.exp![slot]! <= this.clock.now()) {
-      this.expireSlot(slot);
-      return undefined;
-    }
-    if (slot !== this.head) this.moveToHead(slot);
-    this.hits++;
-    return this.valList[slot];
-  }
-
   private moveToHead(slot: number): void {
     const next = this.next;
     const prev = this.prev;

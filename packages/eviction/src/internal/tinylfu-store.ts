@@ -110,16 +110,6 @@ export class TinyLfuStore<V> extends BaseStore<V> {
     return this.valList[slot];
   }
 
-  private getWithTtl(slot: number): V | undefined {
-    if (this.exp![slot]! <= this.clock.now()) {
-      this.expireSlot(slot);
-      return undefined;
-    }
-    this.touch(slot);
-    this.hits++;
-    return this.valList[slot];
-  }
-
   // A plain `set(key, value)` on an allkeys store without TTLs has no option, TTL or byte
   // bookkeeping to do: an update is a hit plus a value swap, and an insert is the base's insert
   // without its second and third index lookups. Anything else goes through the base.
