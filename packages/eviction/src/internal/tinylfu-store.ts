@@ -212,8 +212,8 @@ export class TinyLfuStore<V> extends BaseStore<V> {
 
   // The hit path: one sketch update and a splice within the entry's segment; a probation hit
   // (promotion, and maybe demotions) is out of line so this stays small enough to inline.
-  // Hits are not counted here: a climb's sample is `climbSampleSize` requests, so its hits are
-  // that minus its misses.
+  // The hill climber does not count hits here: a climb's sample is `climbSampleSize` requests,
+  // so its hits are that minus its misses.
   protected touch(slot: number): void {
     const nodes = this.nodes;
     const at = slot << 2;
