@@ -113,7 +113,7 @@ export function createEnvelopeCodec<V = unknown>(serializer: Serializer<V>): Env
     const deltaStart = i + 1;
     let deltaMs: number | undefined;
     let tagsStart = deltaStart + 1;
-    if (text.charCodeAt(deltaStart) !== 0x7c) {
+    if (text.charCodeAt(deltaStart) !== PIPE) {
       const deltaEnd = text.indexOf('|', deltaStart);
       deltaMs = numberAt(text, deltaStart, deltaEnd);
       tagsStart = deltaEnd + 1;
