@@ -12,6 +12,19 @@ export const BENCH_VALUE = Object.freeze({
 });
 
 /**
+ * A larger cached value, ~1 KB of JSON: the user record with twelve order lines. Past the size
+ * where a parser's fixed costs hide its per-character ones.
+ */
+export const BENCH_VALUE_1KB = Object.freeze({
+  ...BENCH_VALUE,
+  items: Object.freeze(
+    Array.from({ length: 12 }, (_, i) =>
+      Object.freeze({ sku: `SKU-${i}`, qty: i % 7, price: 9.99 + i, note: 'standard shipping' }),
+    ),
+  ),
+});
+
+/**
  * A `createRedisStore` over a stand-in client whose `get`/`mget`/`set` resolve at once from a
  * `Map` (no network), to measure the store's own CPU per read. `data` holds the raw Redis keys
  * and payloads; `fake` is the client, for the raw side of a comparison.

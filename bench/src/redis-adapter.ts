@@ -7,6 +7,8 @@
  *   that same JSON text: both sides move the same bytes and run the same `JSON.parse`),
  *   sequential, 50 concurrent, and 50 concurrent with auto-pipelining on both sides;
  * - getMany of 100 keys: `store.getMany` vs `client.mget` + the same parse of each;
+ * - the sequential GET and the getMany again with ~1 KB values (BENCH_VALUE_1KB), where the
+ *   codec's per-character checks weigh more than on the small record;
  * - cluster getMany of 1,000 keys: `store.getMany` (grouped by exact slot, one pipeline per node)
  *   vs one GET per key (keyv's behaviour, keyv#1559), both on a 6-node cluster.
  *
@@ -29,7 +31,7 @@ import { createEntry, jsonSerializer } from '@dc/core';
 import { createEnvelopeCodec, createRedisStore, namespacedKey } from '@dc/redis-adapter';
 import { startCluster, startRedis } from '@dc/testkit';
 import { Cluster, Redis } from 'ioredis';
-import { BENCH_VALUE, storeOverFakeClient } from './fake-redis-client';
+import { BENCH_VALUE, BENCH_VALUE_1KB, storeOverFakeClient } from './fake-redis-client';
 import { formatOps } from './harness';
 
 interface AsyncCandidate {
@@ -205,6 +207,7 @@ async function standalone(): Promise<void> {
       },
     },
   ]);
+  await largeValues(store, raw, ns);
   raw.disconnect();
   rawPipelined.disconnect();
   await Promise.all([
@@ -214,6 +217,54 @@ async function standalone(): Promise<void> {
     storePipelinedNoBackstop.close(),
   ]);
   await redis.stop();
+}
+
+/** GET and getMany again, over keys holding ~1 KB values. */
+async function largeValues(
+  store: ReturnType<typeof createRedisStore>,
+  raw: Redis,
+  ns: string,
+): Promise<void> {
+  const titles = ['GET hit, sequential, 1 KB value', 'getMany of 100 keys, 1 KB values'];
+  if (!titles.some(selected)) return;
+  const KEYS = 1_000;
+  const keys = Array.from({ length: KEYS }, (_, i) => `order:${i}`);
+  const rawKeys = keys.map((k) => namespacedKey(ns, k));
+  await store.setMany(
+    keys.map((k) => [k, createEntry(BENCH_VALUE_1KB, { now: Date.now(), ttlMs: 3_600_000 })] as const),
+  );
+  if ((await store.get(keys[1] as string)) === undefined) throw new Error('bench setup: no hit');
+  await compareAsync(titles[0] as string, 'ops', [
+    {
+      name: 'ioredis get + JSON.parse of the value',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) parseValue(await raw.get(rawKeys[i % KEYS] as string));
+      },
+    },
+    {
+      name: '@dc/redis-adapter get',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await store.get(keys[i % KEYS] as string);
+      },
+    },
+  ]);
+  const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+  const rawBatches = batches.map((batch) => batch.map((k) => namespacedKey(ns, k)));
+  await compareAsync(titles[1] as string, 'batches', [
+    {
+      name: 'ioredis mget + JSON.parse of each value',
+      run: async (n) => {
+        for (let i = 0; i < n; i++)
+          for (const v of await raw.mget(...(rawBatches[i % 10] as string[]))) parseValue(v);
+      },
+    },
+    {
+      name: '@dc/redis-adapter getMany',
+      run: async (n) => {
+        for (let i = 0; i < n; i++) await store.getMany(batches[i % 10] as string[]);
+      },
+    },
+  ]);
 }
 
 async function cluster(): Promise<void> {

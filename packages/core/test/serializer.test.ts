@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import secureJsonParse from 'secure-json-parse';
 import { describe, expect, it } from 'vitest';
 import {
   createJsonSerializer,
@@ -52,6 +53,76 @@ describe('jsonSerializer.decode', () => {
   it('ignores brackets inside strings when measuring depth', () => {
     const serializer = createJsonSerializer({ maxDepth: 2 });
     expect(serializer.decode(JSON.stringify({ a: '[[[[{{{{' }))).toEqual({ a: '[[[[{{{{' });
+  });
+
+  // Texts whose keys and strings spell the names secure-json-parse looks for, plainly and with
+  // `\u` escapes, at any depth; some with a BOM. decode takes plain JSON.parse when the text
+  // cannot hold a prototype key, so it must agree with secure-json-parse on every one.
+  const KEYS = [
+    '"__proto__"',
+    '"\\u005f_proto__"',
+    '"__pro\\u0074o__"',
+    '"constructor"',
+    '"\\u0063onstructor"',
+    '"prototype"',
+    '"proto\\u0074ype"',
+    '"proto"',
+    '"a"',
+    '"b\\u0041"',
+  ];
+  const { tree } = fc.letrec<{ tree: string }>((tie) => ({
+    tree: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom('1', 'null', '"proto"', '"\\u0041"', '"[{"', 'true'),
+      fc
+        .array(fc.tuple(fc.constantFrom(...KEYS), tie('tree')), { maxLength: 4 })
+        .map((members) => `{${members.map(([k, v]) => `${k}:${v}`).join(',')}}`),
+      fc.array(tie('tree'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
+    ),
+  }));
+  const outcome = (parse: () => unknown) => {
+    try {
+      return { ok: true, value: parse() };
+    } catch {
+      return { ok: false };
+    }
+  };
+  it('accepts and rejects exactly what secure-json-parse does, with equal results', () => {
+    fc.assert(
+      fc.property(tree, fc.boolean(), (body, withBom) => {
+        const text = withBom ? `\uFEFF${body}` : body;
+        const expected = outcome(() =>
+          secureJsonParse.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }),
+        );
+        const actual = outcome(() => jsonSerializer.decode(text));
+        expect(actual.ok).toBe(expected.ok);
+        // Compared as text: both come from JSON.parse of one text, so key order matches, and an
+        // own `constructor` key would confuse a structural matcher's class check.
+        if (expected.ok) expect(JSON.stringify(actual.value)).toBe(JSON.stringify(expected.value));
+      }),
+      { seed: 11, numRuns: 3_000 },
+    );
+  });
+
+  it('still rejects a poisoned key in a long payload (past the short-text fast paths)', () => {
+    const filler = 'x'.repeat(2_000);
+    for (const key of ['__proto__', '\\u005f_proto__']) {
+      const error = errorOf(() => jsonSerializer.decode(`{"note":"${filler}","${key}":{"polluted":1}}`));
+      expect(isDcError(error, 'E_SERIALIZATION')).toBe(true);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('measures depth exactly when a long payload has more brackets than maxDepth in its strings', () => {
+    const serializer = createJsonSerializer({ maxDepth: 3 });
+    const text = JSON.stringify({ a: { b: '['.repeat(50) }, c: 'y'.repeat(100) });
+    expect(serializer.decode(text)).toEqual({ a: { b: '['.repeat(50) }, c: 'y'.repeat(100) });
+    expect(
+      isDcError(
+        errorOf(() => serializer.decode(`{"a":[[[1]]],"c":"${'y'.repeat(100)}"}`)),
+        'E_SERIALIZATION',
+      ),
+    ).toBe(true);
   });
 
   it('rejects payloads over maxBytes', () => {

@@ -56,12 +56,10 @@ export function createEnvelopeCodec<V = unknown>(serializer: Serializer<V>): Env
   // A non-JSON codec's text (a JSON string) and the tags are parsed with the safe JSON codec,
   // whose size limit must not be the thing that rejects a value the codec itself accepts.
   const envelopeParser = embedsJson ? (serializer as Serializer<unknown>) : jsonSerializer;
-  // With core's default JSON codec, a short text without `proto` or `\u` escapes cannot trip
-  // any of its checks (size, depth <= length, prototype keys), so plain JSON.parse gives the
-  // same result without the codec's regex scans (see `isPlainShortJson`).
-  const fastPath = envelopeParser === jsonSerializer;
-  const parseJson = (text: string): unknown =>
-    fastPath && isPlainShortJson(text) ? parseOrThrow(text) : envelopeParser.decode(text);
+  // Core's default JSON codec skips its own scans where they cannot matter (a text with too few
+  // brackets to nest past its limit, or without the letters of a prototype key), so values of
+  // any size cost little more than JSON.parse.
+  const parseJson = (text: string): unknown => envelopeParser.decode(text);
 
   const decodeValue = (text: string): V => {
     if (embedsJson) return parseJson(text) as V;
@@ -225,34 +223,4 @@ function readNumberFields(
   const expiresAt = numberAt(text, start, expiresEnd);
   const staleEnd = text.indexOf('|', expiresEnd + 1);
   return { expiresAt, staleAt: numberAt(text, expiresEnd + 1, staleEnd), staleEnd };
-}
-
-/** Longest payload the fast path takes: below core's default `maxDepth`, so depth cannot exceed it. */
-const FAST_PATH_MAX_LENGTH = 512;
-
-/**
- * True when the safe parser (secure-json-parse, `protoAction`/`constructorAction: 'error'`) would
- * return exactly what `JSON.parse` returns. It rejects only an own `__proto__` key, or a
- * `constructor` key whose object value has an own `prototype` key: both spell `proto`, unless
- * written with `\u` escapes, so one scan for each covers both (a `constructor` key alone is
- * harmless, and the safe parser keeps it too). It strips a leading BOM, which `JSON.parse`
- * rejects, so a BOM also takes the safe path.
- */
-function isPlainShortJson(text: string): boolean {
-  return (
-    text.length <= FAST_PATH_MAX_LENGTH &&
-    text.charCodeAt(0) !== 0xfeff &&
-    !text.includes('proto') &&
-    !text.includes('\\u')
-  );
-}
-
-function parseOrThrow(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SerializationError(`[dc:redis] stored payload is not JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
 }

@@ -102,9 +102,10 @@ describe('createEnvelopeCodec', () => {
     }
   });
 
-  // Short values skip the safe parser when they cannot trip it: the two must always agree.
-  describe('value parse: plain JSON.parse only where the safe codec would return the same', () => {
-    // The store's default: the fast path applies to core's shared `jsonSerializer` only.
+  // The envelope hands the value text to the value codec as it is. Core's codec skips its scans
+  // where they cannot matter and is checked against secure-json-parse itself
+  // (core/test/serializer.test.ts); these pin that the envelope adds or drops nothing around it.
+  describe('value parse: exactly what the value codec returns or refuses', () => {
     const defaultCodec = createEnvelopeCodec(jsonSerializer);
     const v2 = (valueText: string) => `dc2|"json"|10|10||\n${valueText}`;
     const outcome = (run: () => unknown): unknown => {
@@ -176,7 +177,7 @@ describe('createEnvelopeCodec', () => {
       );
     });
 
-    it('takes the safe codec for values longer than 512 characters (its depth and size checks)', () => {
+    it('keeps the codec depth and size checks for long values', () => {
       agrees(`${'['.repeat(600)}${']'.repeat(600)}`);
       agrees(JSON.stringify({ text: 'x'.repeat(600) }));
     });
