@@ -125,6 +125,16 @@ describe('jsonSerializer.decode', () => {
     ).toBe(true);
   });
 
+  it('rejects the shortest text nested one level past maxDepth, and accepts one at maxDepth', () => {
+    for (const maxDepth of [1, 3, 512]) {
+      const serializer = createJsonSerializer({ maxDepth });
+      const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      const error = errorOf(() => serializer.decode(nested(maxDepth + 1)));
+      expect((error as Error).message).toContain('maxDepth');
+      expect(serializer.decode(nested(maxDepth))).toBeInstanceOf(Array);
+    }
+  });
+
   it('rejects payloads over maxBytes', () => {
     const serializer = createJsonSerializer({ maxBytes: 10 });
     expect(
