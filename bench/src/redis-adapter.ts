@@ -145,20 +145,7 @@ async function standalone(): Promise<void> {
   await storeNoBackstop.get(keys[0] as string);
   if ((await store.get(keys[1] as string)) === undefined) throw new Error('bench setup: no hit');
 
-  await compareAsync('GET hit, sequential', 'ops', [
-    {
-      name: 'ioredis get + JSON.parse of the value',
-      run: async (n) => {
-        for (let i = 0; i < n; i++) parseValue(await raw.get(rawKeys[i % KEYS] as string));
-      },
-    },
-    {
-      name: '@dc/redis-adapter get',
-      run: async (n) => {
-        for (let i = 0; i < n; i++) await store.get(keys[i % KEYS] as string);
-      },
-    },
-  ]);
+  await compareAsync('GET hit, sequential', 'ops', sequentialGets(raw, rawKeys, store, keys));
   await compareAsync('GET hit, 50 concurrent', 'ops', [
     {
       name: 'ioredis get + JSON.parse of the value',
@@ -184,22 +171,9 @@ async function standalone(): Promise<void> {
       run: (n) => concurrently(n, 50, (i) => storePipelinedNoBackstop.get(keys[i % KEYS] as string)),
     },
   ]);
-  const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
-  const rawBatches = batches.map((batch) => batch.map((k) => namespacedKey(ns, k)));
+  const batches = batchesOf100(keys);
   await compareAsync('getMany of 100 keys, sequential', 'batches', [
-    {
-      name: 'ioredis mget + JSON.parse of each value',
-      run: async (n) => {
-        for (let i = 0; i < n; i++)
-          for (const v of await raw.mget(...(rawBatches[i % 10] as string[]))) parseValue(v);
-      },
-    },
-    {
-      name: '@dc/redis-adapter getMany',
-      run: async (n) => {
-        for (let i = 0; i < n; i++) await store.getMany(batches[i % 10] as string[]);
-      },
-    },
+    ...batchedGets(raw, store, batches, ns),
     {
       name: '(diagnostic) store getMany, client without commandTimeout',
       run: async (n) => {
@@ -220,11 +194,7 @@ async function standalone(): Promise<void> {
 }
 
 /** GET and getMany again, over keys holding ~1 KB values. */
-async function largeValues(
-  store: ReturnType<typeof createRedisStore>,
-  raw: Redis,
-  ns: string,
-): Promise<void> {
+async function largeValues(store: BenchStore, raw: Redis, ns: string): Promise<void> {
   const titles = ['GET hit, sequential, 1 KB value', 'getMany of 100 keys, 1 KB values'];
   if (!titles.some(selected)) return;
   const KEYS = 1_000;
@@ -234,23 +204,43 @@ async function largeValues(
     keys.map((k) => [k, createEntry(BENCH_VALUE_1KB, { now: Date.now(), ttlMs: 3_600_000 })] as const),
   );
   if ((await store.get(keys[1] as string)) === undefined) throw new Error('bench setup: no hit');
-  await compareAsync(titles[0] as string, 'ops', [
+  await compareAsync(titles[0] as string, 'ops', sequentialGets(raw, rawKeys, store, keys));
+  await compareAsync(titles[1] as string, 'batches', batchedGets(raw, store, batchesOf100(keys), ns));
+}
+
+type BenchStore = ReturnType<typeof createRedisStore>;
+
+/** Raw `get` + parse of the value vs `store.get`, one read at a time (`rawKeys`: the namespaced `keys`). */
+function sequentialGets(
+  raw: Redis,
+  rawKeys: readonly string[],
+  store: BenchStore,
+  keys: readonly string[],
+): AsyncCandidate[] {
+  return [
     {
       name: 'ioredis get + JSON.parse of the value',
       run: async (n) => {
-        for (let i = 0; i < n; i++) parseValue(await raw.get(rawKeys[i % KEYS] as string));
+        for (let i = 0; i < n; i++) parseValue(await raw.get(rawKeys[i % rawKeys.length] as string));
       },
     },
     {
       name: '@dc/redis-adapter get',
       run: async (n) => {
-        for (let i = 0; i < n; i++) await store.get(keys[i % KEYS] as string);
+        for (let i = 0; i < n; i++) await store.get(keys[i % keys.length] as string);
       },
     },
-  ]);
-  const batches = Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+  ];
+}
+
+/** Ten batches of 100 consecutive keys. */
+const batchesOf100 = (keys: readonly string[]): string[][] =>
+  Array.from({ length: 10 }, (_, b) => keys.slice(b * 100, b * 100 + 100));
+
+/** Raw `mget` + parse of each value vs `store.getMany`, one batch at a time. */
+function batchedGets(raw: Redis, store: BenchStore, batches: string[][], ns: string): AsyncCandidate[] {
   const rawBatches = batches.map((batch) => batch.map((k) => namespacedKey(ns, k)));
-  await compareAsync(titles[1] as string, 'batches', [
+  return [
     {
       name: 'ioredis mget + JSON.parse of each value',
       run: async (n) => {
@@ -264,7 +254,7 @@ async function largeValues(
         for (let i = 0; i < n; i++) await store.getMany(batches[i % 10] as string[]);
       },
     },
-  ]);
+  ];
 }
 
 async function cluster(): Promise<void> {
