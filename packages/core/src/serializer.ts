@@ -72,7 +72,7 @@ export function createJsonSerializer(options: JsonSerializerOptions = {}): Seria
       // Valid JSON nested past the limit has more than `maxDepth` opening brackets and as many
       // closing ones, so only a longer text can be one (a shorter malformed one fails the parse).
       // Native searches count the brackets far faster than the exact scan reads every character
-      // (an ordinary 1 KB record: ~0.2 against ~1.8 µs, where JSON.parse takes ~3.6).
+      // (a 950-character record: ~0.2 µs to count, ~1.8 to scan, ~3.6 for JSON.parse).
       if (
         text.length > 2 * maxDepth + 1 &&
         openingBracketsExceed(text, maxDepth) &&
