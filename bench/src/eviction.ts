@@ -7,9 +7,11 @@
  *   pnpm --filter @dc/bench eviction                 # 10k and 1M
  *   EVICTION_SIZES=10000 pnpm --filter @dc/bench eviction
  *   EVICTION_ONLY=get-hit EVICTION_ROUNDS=15 EVICTION_SIZES=10000 pnpm --filter @dc/bench eviction
+ *   EVICTION_CANDIDATES='@dc tinylfu,transitory' pnpm --filter @dc/bench eviction
  *
  * `EVICTION_ONLY` keeps the scenarios whose title starts with one of its comma-separated names
- * (and skips the hit-ratio and bytes tables); `EVICTION_ROUNDS` sets the rounds per scenario.
+ * (and skips the hit-ratio and bytes tables); `EVICTION_ROUNDS` sets the rounds per scenario;
+ * `EVICTION_CANDIDATES` (exact names, comma-separated) runs only those next to mnemonist.
  *
  * Notes: quick-lru's `maxSize` keeps up to 2 x maxSize entries (two generations); node-cache
  * has no eviction (it throws once `maxKeys` is reached), so it sits out set-with-eviction and
@@ -136,6 +138,16 @@ function getHitLoop(cache: Cache, stream: Stream, iterations: number): number {
   return sum;
 }
 
+/** get-hit with each key built per call, as a service builds `user:${id}`: a fresh string. */
+function getHitBuiltKeyLoop(cache: Cache, stream: Stream, iterations: number): number {
+  const { idx, mask } = stream as Required<Stream>;
+  let at = stream.at;
+  let sum = 0;
+  for (let i = 0; i < iterations; i++) sum += cache.get(`key:${idx[at++ & mask] as number}`) as number;
+  stream.at = at;
+  return sum;
+}
+
 function getMissLoop(cache: Cache, stream: Stream, iterations: number): number {
   const { keys, mask } = stream;
   let at = stream.at;
@@ -186,6 +198,11 @@ function filled(maker: Maker, n: number, keys: readonly string[]): Cache {
 }
 
 const ONLY = process.env.EVICTION_ONLY?.split(',');
+// Every @dc store shares its base class's code, so with all of them in one process the calls
+// that code makes into the policy (link, unlink, victim) see several classes; an application
+// that picks one policy sees one. Naming candidates measures them without the others (mnemonist,
+// the baseline, always runs).
+const CANDIDATES = process.env.EVICTION_CANDIDATES?.split(',');
 
 function scenario(
   title: string,
@@ -200,7 +217,11 @@ function scenario(
 
 function runSize(n: number): void {
   const big = n >= 1_000_000;
-  const makers = MAKERS.filter((m) => !big || m.evicts);
+  const makers = MAKERS.filter(
+    (m) =>
+      (!big || m.evicts) &&
+      (CANDIDATES === undefined || m.name === 'mnemonist' || CANDIDATES.includes(m.name)),
+  );
   const rounds = Number(process.env.EVICTION_ROUNDS ?? (big ? 3 : 5));
   const keys = keysFor('key:', n);
   const idx = randomIndexes(STREAM, n, 1);
@@ -213,6 +234,19 @@ function runSize(n: number): void {
     (maker) => {
       const cache = filled(maker, n, keys);
       const loop = isolate(getHitLoop);
+      const stream: Stream = { keys, idx, mask, at: 0 };
+      return (iterations) => loop(cache, stream, iterations);
+    },
+    rounds,
+  );
+
+  // The key prefix must match keysFor's: these strings equal the stored keys, built anew.
+  scenario(
+    `get-hit, keys built per call (${n})`,
+    makers,
+    (maker) => {
+      const cache = filled(maker, n, keys);
+      const loop = isolate(getHitBuiltKeyLoop);
       const stream: Stream = { keys, idx, mask, at: 0 };
       return (iterations) => loop(cache, stream, iterations);
     },

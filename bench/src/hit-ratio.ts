@@ -31,13 +31,23 @@ const LINES: Line[] = [
   { name: 'W-TinyLFU', color: '#d62728', options: { policy: 'tinylfu' } },
 ];
 
-/** transitory (the other W-TinyLFU in Node), replayed the same way as a peer reference. */
-function replayTransitory(keys: readonly string[], capacity: number): number {
+/**
+ * transitory (the other W-TinyLFU in Node), replayed the same way as a peer reference. As
+ * shipped it evicts in a maintenance pass that runs once it holds `maxSize + max(1%, 5)` entries
+ * (or on a 5 s timer, which never fires in this synchronous replay), so between passes it keeps
+ * up to that many: on lirs-scan@2000 that beats OPT for 2000 entries. `bounded` calls its public
+ * `cleanUp()` after every write, which runs that pass at once and holds it to `maxSize`, the
+ * capacity every other policy (and OPT) gets.
+ */
+function replayTransitory(keys: readonly string[], capacity: number, bounded: boolean): number {
   const cache = newCache<string, number>().maxSize(capacity).build();
   let hits = 0;
   for (const key of keys) {
-    if (cache.getIfPresent(key) == null) cache.set(key, 1);
-    else hits++;
+    if (cache.getIfPresent(key) != null) hits++;
+    else {
+      cache.set(key, 1);
+      if (bounded) cache.cleanUp();
+    }
   }
   return hits;
 }
@@ -134,14 +144,16 @@ const only = process.env.HIT_RATIO_TRACES?.split(',');
 const xz = hasXz();
 let failures = 0;
 const belowTransitory: string[] = [];
+const belowBoundedTransitory: string[] = [];
+const peerAboveOpt: string[] = [];
 let rows = 0;
 let atLeastArc = 0;
 console.log(
   '| trace | capacity | LRU ref | ARC | OPT | ' +
     LINES.map((l) => l.name).join(' | ') +
-    ' | transitory | W-TinyLFU vs ARC |',
+    ' | transitory | transitory (≤ maxSize) | W-TinyLFU vs ARC |',
 );
-console.log(`|---|---:|---:|---:|---:|${LINES.map(() => '---:|').join('')}---:|---:|`);
+console.log(`|---|---:|---:|---:|---:|${LINES.map(() => '---:|').join('')}---:|---:|---:|`);
 for (const [file, ref] of Object.entries(reference)) {
   if (only !== undefined && !only.some((name) => file.includes(name))) continue;
   if (file.endsWith('.xz') && !xz) {
@@ -165,15 +177,18 @@ for (const [file, ref] of Object.entries(reference)) {
       }
       return String(h);
     });
-    const peer = replayTransitory(keys, row.size);
+    const peer = replayTransitory(keys, row.size, false);
+    const boundedPeer = replayTransitory(keys, row.size, true);
     transitoryHits.push(peer);
+    if (peer > row.OPT) peerAboveOpt.push(`${file}@${row.size}: ${peer} > OPT ${row.OPT}`);
     const tiny = hits[LINES.length - 1]?.at(-1) as number;
     if (tiny < peer) belowTransitory.push(`${file}@${row.size}: ${tiny} < ${peer}`);
+    if (tiny < boundedPeer) belowBoundedTransitory.push(`${file}@${row.size}: ${tiny} < ${boundedPeer}`);
     rows++;
     if (tiny >= row.ARC) atLeastArc++;
     const delta = (((tiny - row.ARC) / ref.accesses) * 100).toFixed(2);
     console.log(
-      `| ${file} | ${row.size} | ${row.LRU} | ${row.ARC} | ${row.OPT} | ${cells.join(' | ')} | ${peer} | ${tiny >= row.ARC ? '≥' : '<'} (${delta} pp) |`,
+      `| ${file} | ${row.size} | ${row.LRU} | ${row.ARC} | ${row.OPT} | ${cells.join(' | ')} | ${peer} | ${boundedPeer} | ${tiny >= row.ARC ? '≥' : '<'} (${delta} pp) |`,
     );
   }
   const pct = (h: number) => (100 * h) / ref.accesses;
@@ -200,13 +215,22 @@ for (const [file, ref] of Object.entries(reference)) {
   writeFileSync(join(RESULTS, `${name}.svg`), chart(`${name}: hit ratio vs capacity`, series));
 }
 console.log(
-  `\nW-TinyLFU >= ARC in ${atLeastArc} of ${rows} rows; >= transitory in ${rows - belowTransitory.length} of ${rows}`,
+  `\nW-TinyLFU >= ARC in ${atLeastArc} of ${rows} rows; >= transitory in ${rows - belowTransitory.length} of ${rows} ` +
+    `(held to maxSize: ${rows - belowBoundedTransitory.length} of ${rows})`,
 );
-console.log(
-  belowTransitory.length === 0
-    ? '\nW-TinyLFU >= transitory at every trace and capacity'
-    : `\nW-TinyLFU below transitory: ${belowTransitory.join('; ')}`,
-);
+for (const [label, below] of [
+  ['transitory', belowTransitory],
+  ['transitory held to maxSize', belowBoundedTransitory],
+] as const) {
+  console.log(
+    below.length === 0
+      ? `\nW-TinyLFU >= ${label} at every trace and capacity`
+      : `\nW-TinyLFU below ${label}: ${below.join('; ')}`,
+  );
+}
+// A peer above OPT is not a replay error (OPT is for `capacity` entries; transitory as shipped
+// holds more between maintenance passes), so it is reported, not failed.
+if (peerAboveOpt.length > 0) console.log(`\ntransitory (as shipped) above OPT: ${peerAboveOpt.join('; ')}`);
 if (failures > 0) {
   console.error(
     `\n${failures} replay check(s) failed: LRU must equal the reference and no policy may beat OPT`,
