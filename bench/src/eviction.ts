@@ -120,6 +120,9 @@ function randomIndexes(count: number, bound: number, seed: number): Uint32Array 
 
 // The measured loops. Each candidate runs its own `isolate`d copy (see harness.ts), so their
 // call sites see one cache class, as in an application. Self-contained: they are recompiled.
+/** A measured loop over a filled cache: `iterations` operations on keys read from `stream`. */
+type FilledCacheLoop = (cache: Cache, stream: Stream, iterations: number) => unknown;
+
 /** A precomputed key stream and the position in it, kept across rounds. */
 interface Stream {
   readonly keys: readonly string[];
@@ -228,55 +231,22 @@ function runSize(n: number): void {
   const mask = STREAM - 1;
   console.log(`\n## ${n.toLocaleString('en-US')} entries\n`);
 
-  scenario(
-    `get-hit (${n})`,
-    makers,
-    (maker) => {
+  // Each candidate gets a cache filled with `keys` and its own copy of `measured`, reading
+  // `streamKeys` through `idx`.
+  const onFilledCache =
+    (measured: FilledCacheLoop, streamKeys: readonly string[]) =>
+    (maker: Maker): ((iterations: number) => unknown) => {
       const cache = filled(maker, n, keys);
-      const loop = isolate(getHitLoop);
-      const stream: Stream = { keys, idx, mask, at: 0 };
+      const loop = isolate(measured);
+      const stream: Stream = { keys: streamKeys, idx, mask, at: 0 };
       return (iterations) => loop(cache, stream, iterations);
-    },
-    rounds,
-  );
+    };
 
-  // The key prefix must match keysFor's: these strings equal the stored keys, built anew.
-  scenario(
-    `get-hit, keys built per call (${n})`,
-    makers,
-    (maker) => {
-      const cache = filled(maker, n, keys);
-      const loop = isolate(getHitBuiltKeyLoop);
-      const stream: Stream = { keys, idx, mask, at: 0 };
-      return (iterations) => loop(cache, stream, iterations);
-    },
-    rounds,
-  );
-
-  const missing = keysFor('miss:', STREAM);
-  scenario(
-    `get-miss (${n})`,
-    makers,
-    (maker) => {
-      const cache = filled(maker, n, keys);
-      const loop = isolate(getMissLoop);
-      const stream: Stream = { keys: missing, mask, at: 0 };
-      return (iterations) => loop(cache, stream, iterations);
-    },
-    rounds,
-  );
-
-  scenario(
-    `set-update (${n})`,
-    makers,
-    (maker) => {
-      const cache = filled(maker, n, keys);
-      const loop = isolate(setUpdateLoop);
-      const stream: Stream = { keys, idx, mask, at: 0 };
-      return (iterations) => loop(cache, stream, iterations);
-    },
-    rounds,
-  );
+  scenario(`get-hit (${n})`, makers, onFilledCache(getHitLoop, keys), rounds);
+  // The loop builds `key:${i}`, keysFor's prefix: strings equal to the stored keys, made anew.
+  scenario(`get-hit, keys built per call (${n})`, makers, onFilledCache(getHitBuiltKeyLoop, keys), rounds);
+  scenario(`get-miss (${n})`, makers, onFilledCache(getMissLoop, keysFor('miss:', STREAM)), rounds);
+  scenario(`set-update (${n})`, makers, onFilledCache(setUpdateLoop, keys), rounds);
 
   // Keys cycle through 2n distinct names: each was evicted by the time it comes back.
   const fresh = keysFor('new:', n);
