@@ -120,9 +120,6 @@ function randomIndexes(count: number, bound: number, seed: number): Uint32Array 
 
 // The measured loops. Each candidate runs its own `isolate`d copy (see harness.ts), so their
 // call sites see one cache class, as in an application. Self-contained: they are recompiled.
-/** A measured loop over a filled cache: `iterations` operations on keys read from `stream`. */
-type FilledCacheLoop = (cache: Cache, stream: Stream, iterations: number) => unknown;
-
 /** A precomputed key stream and the position in it, kept across rounds. */
 interface Stream {
   readonly keys: readonly string[];
@@ -131,6 +128,9 @@ interface Stream {
   readonly mask: number;
   at: number;
 }
+
+/** A measured loop over a filled cache: `iterations` operations on keys read from `stream`. */
+type FilledCacheLoop = (cache: Cache, stream: Stream, iterations: number) => unknown;
 
 function getHitLoop(cache: Cache, stream: Stream, iterations: number): number {
   const { keys, idx, mask } = stream as Required<Stream>;

@@ -35,9 +35,9 @@ const LINES: Line[] = [
  * transitory (the other W-TinyLFU in Node), replayed the same way as a peer reference. As
  * shipped it evicts in a maintenance pass that runs once it holds `maxSize + max(1%, 5)` entries
  * (or on a 5 s timer, which never fires in this synchronous replay), so between passes it keeps
- * up to that many: on lirs-scan@2000 and lirs-zigzag@2000 that beats OPT. `bounded` calls its public
- * `cleanUp()` after every write, which runs that pass at once and holds it to `maxSize`, the
- * capacity every other policy (and OPT) gets.
+ * up to that many: on lirs-scan@2000 and lirs-zigzag@2000 that beats OPT. `bounded` calls its
+ * public `cleanUp()` after every write, which runs that pass at once and holds it to `maxSize`,
+ * the capacity every other policy (and OPT) gets.
  */
 function replayTransitory(keys: readonly string[], capacity: number, bounded: boolean): number {
   const cache = newCache<string, number>().maxSize(capacity).build();
