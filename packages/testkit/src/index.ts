@@ -20,7 +20,12 @@ export type { RedisRole } from './roles';
 export { roleOf, waitForRole } from './roles';
 export { runningProcessCount } from './running-process-count';
 export type { SentinelSetHandle, StartSentinelSetOptions } from './sentinel-set';
-export { DEFAULT_SENTINEL_SET_OPTIONS, sentinelMaster, startSentinelSet } from './sentinel-set';
+export {
+  DEFAULT_SENTINEL_SET_OPTIONS,
+  SENTINEL_TEST_PERIODS_MS,
+  sentinelMaster,
+  startSentinelSet,
+} from './sentinel-set';
 export type { TestStore, TestStoreOptions } from './test-store';
 export { createTestStore } from './test-store';
 export type { ReferenceRow, TraceReference } from './traces';

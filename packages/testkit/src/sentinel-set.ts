@@ -113,6 +113,7 @@ export async function startSentinelSet(options: StartSentinelSetOptions = {}): P
     for (const result of started) if (result.status === 'fulfilled') sentinels.push(result.value);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    await Promise.all(sentinels.map(tuneSentinelPeriods));
 
     // Overlaps with the sentinels' discovery, which takes longer.
     streaming = waitForStreaming(data.primary, readyTimeoutMs);
@@ -165,6 +166,35 @@ export async function startSentinelSet(options: StartSentinelSetOptions = {}): P
       return stopping;
     },
   };
+}
+
+/**
+ * Sentinel's internal periods, shortened for tests (`SENTINEL DEBUG`, Redis 7.0+).
+ *
+ * - `ping-period`: a sentinel reconnects to an address at most once per ping period. After a
+ *   failover it points its link at the new primary and starts the down-after clock at once, so
+ *   with the default 1 s period and `down-after-milliseconds 1000` the first PONG can arrive
+ *   just too late: a false `+sdown` on the new primary, a second failover, and a freshly
+ *   restarted, empty old primary promoted (seen on a loaded 2-core CI box). 250 ms leaves the
+ *   PONG three quarters of down-after.
+ * - `info-period` and `publish-period`: a returning old primary is turned into a replica on an
+ *   INFO poll at least 4 publish periods after it reported `master`; with the defaults (10 s,
+ *   2 s) that took ~10 s, now ~2 s. Sentinels also find each other through publish-period hellos.
+ */
+export const SENTINEL_TEST_PERIODS_MS = Object.freeze({
+  'ping-period': 250,
+  'info-period': 1_000,
+  'publish-period': 500,
+});
+
+/** Applies {@link SENTINEL_TEST_PERIODS_MS}; a Redis before 7.0 has no `SENTINEL DEBUG` and keeps its defaults. */
+async function tuneSentinelPeriods(sentinel: RedisNode): Promise<void> {
+  const args = Object.entries(SENTINEL_TEST_PERIODS_MS).flatMap(([name, ms]) => [name, String(ms)]);
+  try {
+    await sentinel.command('SENTINEL', 'DEBUG', ...args);
+  } catch (error) {
+    if (!/unknown|syntax/i.test((error as Error).message)) throw error;
+  }
 }
 
 /** `SENTINEL MASTER <name>` as a record. */

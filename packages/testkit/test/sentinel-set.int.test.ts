@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   roleOf,
   runningProcessCount,
+  SENTINEL_TEST_PERIODS_MS,
   type SentinelSetHandle,
   sentinelMaster,
   startSentinelSet,
@@ -42,6 +43,17 @@ describe('startSentinelSet', () => {
       expect(master['down-after-milliseconds']).toBe('1000');
       expect(master['failover-timeout']).toBe('5000');
     }
+    for (const sentinel of set.sentinels) {
+      const periods = await sentinel.call(['SENTINEL', 'DEBUG']);
+      const byName = new Map<string, string>();
+      if (Array.isArray(periods)) {
+        for (let i = 0; i + 1 < periods.length; i += 2)
+          byName.set(String(periods[i]), String(periods[i + 1]));
+      }
+      for (const [name, ms] of Object.entries(SENTINEL_TEST_PERIODS_MS)) {
+        expect(byName.get(name.toUpperCase()), name).toBe(String(ms));
+      }
+    }
     expect(await set.currentPrimary()).toBe(set.primary);
     expect(set.sentinelAddresses()).toEqual(set.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })));
     expect((await set.replica.info('replication')).master_link_status).toBe('up');
@@ -65,11 +77,13 @@ describe('startSentinelSet', () => {
     expect(await set.replica.command('GET', 'before')).toBe('1');
     expect(await set.replica.command('SET', 'after', '2')).toBe('OK');
 
+    const restartedAt = Date.now();
     await set.primary.restart();
     remember();
-    // Sentinel reconverts a returning old primary on its periodic INFO poll (every 10 s outside a
-    // failover), so ~10 s is normal; a loaded 2-core machine has been seen to need more than 15.
-    await waitForRole(set.primary, 'slave', 30_000);
+    // Sentinel reconverts a returning old primary on an INFO poll 4 publish periods after it
+    // reported `master`: ~2 s with SENTINEL_TEST_PERIODS_MS (~10 s with Sentinel's defaults).
+    await waitForRole(set.primary, 'slave', 15_000);
+    console.log(JSON.stringify({ measure: 'sentinel-rejoin', ms: Date.now() - restartedAt }));
     expect(await roleOf(set.primary)).toBe('slave');
     expect(await set.primary.command('GET', 'after')).toBe('2');
   });
