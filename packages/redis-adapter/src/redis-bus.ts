@@ -24,6 +24,7 @@ import {
   type AnyClient,
   closeOwnedClient,
   createReadyGate,
+  keepConnected,
   watchClient,
   whenReady,
 } from './internal/clients';
@@ -200,20 +201,24 @@ function subscribeStandalone(
   // defaults to RESP3, where redirected tracking invalidations arrive as `invalidate` pushes that
   // it silently drops (ioredis 5 ignores both options).
   const subscriberName = `dc-bus-${randomUUID()}`;
-  const subscriber = publisher.duplicate({
-    enableOfflineQueue: true,
-    autoResubscribe: true,
-    lazyConnect: false,
-    connectionName: subscriberName,
-    protocol: 2,
-    replyMapping: 'legacy',
-  } as never) as Redis;
+  const subscriber = keepConnected(
+    publisher.duplicate({
+      enableOfflineQueue: true,
+      autoResubscribe: true,
+      lazyConnect: false,
+      connectionName: subscriberName,
+      protocol: 2,
+      replyMapping: 'legacy',
+    } as never) as Redis,
+  );
   // Tracking is switched on by a separate connection (a RESP2 subscriber cannot run CLIENT
   // commands), redirecting to the subscriber, found by its connection name.
   const control =
     tracking === undefined
       ? undefined
-      : (publisher.duplicate({ enableOfflineQueue: true, lazyConnect: false } as never) as Redis);
+      : keepConnected(
+          publisher.duplicate({ enableOfflineQueue: true, lazyConnect: false } as never) as Redis,
+        );
   control?.on('error', () => {});
   guardReplyDepth(subscriber);
   if (control !== undefined) guardReplyDepth(control);

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { reconnectDelayMs } from '../client-options';
 import { guardReplyDepth } from '../reply-depth-guard';
 
 /** A standalone client or a cluster client. */
@@ -51,11 +52,67 @@ export function watchClient(
   };
 }
 
+/** Owned clients being closed by their owner: their `end` is final. */
+const closedByOwner = new WeakSet<AnyClient>();
+/** Cancels the pending reconnect of a client {@link keepConnected} watches. */
+const cancelReconnect = new WeakMap<AnyClient, () => void>();
+
+/**
+ * Reconnects an owned client that ioredis ended while connecting, with the usual reconnect
+ * backoff, until it is ready again or {@link closeOwnedClient} closes it.
+ *
+ * ioredis ends a client for good, without asking its `retryStrategy`, when its connector's
+ * `connect()` rejects. A Sentinel client does that after a failover: the failover detector of
+ * its previous connection is never cleaned up when that connection drops (ioredis#1362), and
+ * on `+switch-master` it disconnects the connector while the client is resolving the new
+ * primary. Every later command then failed with "Connection is closed" until the process
+ * restarted (FAULTS S1, 2 of 3 runs with Sentinel's shorter test periods).
+ *
+ * An `end` that follows `close` is left alone: that is `disconnect()` or a `retryStrategy`
+ * that chose to stop.
+ */
+export function keepConnected(client: Redis): Redis {
+  let attempt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // ioredis emits each status as an event, in order: `connecting` … `end` is the rejected connect.
+  let connecting = false;
+  client.on('connecting', () => {
+    connecting = true;
+  });
+  for (const status of ['connect', 'ready', 'close']) {
+    client.on(status, () => {
+      connecting = false;
+    });
+  }
+  client.on('ready', () => {
+    attempt = 0;
+  });
+  client.on('end', () => {
+    const endedWhileConnecting = connecting;
+    connecting = false;
+    if (!endedWhileConnecting || closedByOwner.has(client) || timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      // A rejected connect() ends the client again, which schedules the next attempt.
+      if (!closedByOwner.has(client) && client.status === 'end') client.connect().catch(() => {});
+    }, reconnectDelayMs(++attempt));
+    // A client nobody closed must not keep the process alive on its own.
+    timer.unref?.();
+  });
+  cancelReconnect.set(client, () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  });
+  return client;
+}
+
 /**
  * Closes a client the store created: `disconnect()` (never `quit()`, which waits on a frozen
  * server), then waits at most `boundMs` for the socket to end and destroys it if it has not.
  */
 export async function closeOwnedClient(client: AnyClient, boundMs = 500): Promise<void> {
+  closedByOwner.add(client);
+  cancelReconnect.get(client)?.();
   if (client.status === 'end') return;
   // A listener keeps late socket errors during shutdown from becoming unhandled.
   client.on('error', () => {});

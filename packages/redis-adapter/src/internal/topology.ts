@@ -3,7 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import { failFastClusterOptions, failFastRedisOptions, reconnectDelayMs } from '../client-options';
 import type { KetamaShard, RedisConnection, ResolvedRedisStoreOptions } from '../options';
 import type { Backend, WaitPolicy } from './backend';
-import { type AnyClient, closeOwnedClient } from './clients';
+import { type AnyClient, closeOwnedClient, keepConnected } from './clients';
 import { createClusterBackend } from './cluster-backend';
 import { createKetamaBackend } from './ketama-backend';
 import { createNodeBackend } from './node-backend';
@@ -29,9 +29,11 @@ export function nodeName(client: Redis): string {
 /** Opens a standalone connection with the fail-fast defaults under the user's options. */
 export function openRedis(connection: RedisConnection, hardTimeoutMs: number, extra: object = {}): Redis {
   const base = { ...failFastRedisOptions(hardTimeoutMs), ...extra };
-  if (typeof connection === 'string') return new Redis(connection, base);
+  if (typeof connection === 'string') return keepConnected(new Redis(connection, base));
   const { url, ...options } = connection;
-  return url === undefined ? new Redis({ ...base, ...options }) : new Redis(url, { ...base, ...options });
+  return keepConnected(
+    url === undefined ? new Redis({ ...base, ...options }) : new Redis(url, { ...base, ...options }),
+  );
 }
 
 /**
@@ -49,7 +51,9 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
       : undefined;
   // Duplicates follow the same node (or Sentinel master) with the same options; the store owns them.
   const durableWriters = (writer: Redis): Redis[] =>
-    wait === undefined ? [] : Array.from({ length: DURABLE_WRITE_CONNECTIONS }, () => writer.duplicate());
+    wait === undefined
+      ? []
+      : Array.from({ length: DURABLE_WRITE_CONNECTIONS }, () => keepConnected(writer.duplicate()));
   const extra = options.autoPipelining ? { enableAutoPipelining: true } : {};
   switch (options.topology) {
     case 'client': {
@@ -112,19 +116,21 @@ export function createTopology<V>(options: ResolvedRedisStoreOptions<V>): Topolo
         options: extraOptions = {},
       } = options.sentinel ?? { sentinels: [] };
       const open = (role: 'master' | 'slave') =>
-        new Redis({
-          ...failFastRedisOptions(options.hardTimeoutMs),
-          ...extra,
-          sentinelRetryStrategy: (times: number) => reconnectDelayMs(times),
-          // Reconnect as soon as Sentinel announces `+switch-master`, not when the old primary is
-          // finally demoted (~11 s later, during which it still acknowledges writes that its
-          // resync then drops; FAULTS S2). Narrows that window to about 1 s; it cannot close it.
-          failoverDetector: true,
-          ...extraOptions,
-          sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
-          name,
-          role,
-        });
+        keepConnected(
+          new Redis({
+            ...failFastRedisOptions(options.hardTimeoutMs),
+            ...extra,
+            sentinelRetryStrategy: (times: number) => reconnectDelayMs(times),
+            // Reconnect as soon as Sentinel announces `+switch-master`, not when the old primary is
+            // finally demoted (~11 s later, during which it still acknowledges writes that its
+            // resync then drops; FAULTS S2). Narrows that window to about 1 s; it cannot close it.
+            failoverDetector: true,
+            ...extraOptions,
+            sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })),
+            name,
+            role,
+          }),
+        );
       const writer = open('master');
       const replicas = options.readFrom === 'primary' ? [] : [open('slave')];
       const lanes = durableWriters(writer);
