@@ -23,6 +23,7 @@ export type { SentinelSetHandle, StartSentinelSetOptions } from './sentinel-set'
 export {
   DEFAULT_SENTINEL_SET_OPTIONS,
   SENTINEL_TEST_PERIODS_MS,
+  sentinelDebug,
   sentinelMaster,
   startSentinelSet,
 } from './sentinel-set';

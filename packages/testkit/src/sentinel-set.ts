@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { assertInteger, InvalidOptionError } from '@dc/core';
 import { type RedisNode, startWithRetries } from './redis-node';
 import { startReplicaPair, waitForStreaming } from './replica-set';
+import type { RespReply } from './resp-reply';
 import { waitFor } from './wait-for';
 
 /** Options for {@link startSentinelSet}. */
@@ -202,7 +203,16 @@ export async function sentinelMaster(
   sentinel: RedisNode,
   masterName: string,
 ): Promise<Record<string, string>> {
-  const reply = await sentinel.call(['SENTINEL', 'MASTER', masterName]);
+  return recordOf(await sentinel.call(['SENTINEL', 'MASTER', masterName]));
+}
+
+/** `SENTINEL DEBUG` (the sentinel's internal periods, upper-case names such as `PING-PERIOD`) as a record. */
+export async function sentinelDebug(sentinel: RedisNode): Promise<Record<string, string>> {
+  return recordOf(await sentinel.call(['SENTINEL', 'DEBUG']));
+}
+
+/** A flat `[name, value, name, value, …]` reply as a record. */
+function recordOf(reply: RespReply): Record<string, string> {
   const record: Record<string, string> = Object.create(null);
   if (Array.isArray(reply)) {
     for (let i = 0; i + 1 < reply.length; i += 2) record[String(reply[i])] = String(reply[i + 1]);

@@ -4,6 +4,7 @@ import {
   runningProcessCount,
   SENTINEL_TEST_PERIODS_MS,
   type SentinelSetHandle,
+  sentinelDebug,
   sentinelMaster,
   startSentinelSet,
   waitFor,
@@ -44,14 +45,9 @@ describe('startSentinelSet', () => {
       expect(master['failover-timeout']).toBe('5000');
     }
     for (const sentinel of set.sentinels) {
-      const periods = await sentinel.call(['SENTINEL', 'DEBUG']);
-      const byName = new Map<string, string>();
-      if (Array.isArray(periods)) {
-        for (let i = 0; i + 1 < periods.length; i += 2)
-          byName.set(String(periods[i]), String(periods[i + 1]));
-      }
+      const periods = await sentinelDebug(sentinel);
       for (const [name, ms] of Object.entries(SENTINEL_TEST_PERIODS_MS)) {
-        expect(byName.get(name.toUpperCase()), name).toBe(String(ms));
+        expect(periods[name.toUpperCase()], name).toBe(String(ms));
       }
     }
     expect(await set.currentPrimary()).toBe(set.primary);

@@ -66,7 +66,7 @@ const cancelReconnect = new WeakMap<AnyClient, () => void>();
  * its previous connection is never cleaned up when that connection drops (ioredis#1362), and
  * on `+switch-master` it disconnects the connector while the client is resolving the new
  * primary. Every later command then failed with "Connection is closed" until the process
- * restarted (FAULTS S1, 2 of 3 runs with Sentinel's shorter test periods).
+ * restarted (FAULTS S1: 3 of 6 runs with Sentinel's shorter test periods).
  *
  * An `end` that follows `close` is left alone: that is `disconnect()` or a `retryStrategy`
  * that chose to stop.
