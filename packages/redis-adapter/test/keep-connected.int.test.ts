@@ -103,10 +103,7 @@ describe('keepConnected', () => {
     await Promise.all([readyAgain(disconnected), readyAgain(closed)]);
     disconnected.disconnect();
     // closeOwnedClient while a rejected reconnect's revival is pending: the revival is cancelled.
-    const ended = new Promise<void>((resolve) => closed.once('end', () => resolve()));
-    closed.disconnect(true);
-    rejectNextConnect(closed);
-    await ended;
+    await endWhileReconnecting(closed);
     await closeOwnedClient(closed);
     await sleep(700);
     expect(disconnected.status).toBe('end');
